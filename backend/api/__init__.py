@@ -1,0 +1,17 @@
+"""The HTTP layer: thin blueprints over the domain services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from backend.api import audit, identity, system
+from backend.extensions import api
+
+#: Every blueprint, in the order the contract lists them; no auto-discovery.
+BLUEPRINTS = [system.blp, identity.blp, audit.blp]
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint with the flask-smorest Api (and so with the contract)."""
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)

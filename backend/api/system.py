@@ -1,0 +1,41 @@
+"""Health and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from backend.api.auth import public
+from backend.extensions import db
+from backend.schemas import OutputSchema
+
+blp = Blueprint("system", __name__, description="Health probes")
+
+
+class HealthSchema(OutputSchema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+@blp.route("/healthz", methods=["GET"])
+@public
+@blp.response(200, HealthSchema)
+def healthz() -> Any:
+    """The process is up (no dependency is touched)."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz", methods=["GET"])
+@public
+@blp.response(200, HealthSchema)
+@blp.alt_response(503, schema=HealthSchema, description="The database is unreachable.")
+def readyz() -> Any:
+    """The database answers; 503 otherwise, so a balancer stops sending traffic here."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return {"status": "database_unreachable"}, 503
+    return {"status": "ok"}

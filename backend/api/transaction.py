@@ -1,0 +1,87 @@
+"""One transaction per request, and Idempotency-Key replay, around every view.
+
+Views call services that only flush; here the request commits once when the answer is a
+success and rolls back otherwise, so a failed request never leaves half a record behind.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, Response, g, request
+from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
+from sqlalchemy.exc import IntegrityError
+
+from backend.api.errors import error_response
+from backend.extensions import db
+from backend.idempotency.services import find_replay, request_fingerprint, store_answer
+
+IDEMPOTENT_METHODS = frozenset({"POST"})
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _caller_scope() -> str:
+    # The token is verified (not just decoded): a forged subject must not replay another
+    # user's answer. The session loaded here is reused by the view's own check.
+    verify_jwt_in_request(optional=True)
+    identity = get_jwt_identity()
+    return f"user:{identity}" if identity else "anonymous"
+
+
+def check_idempotency_key() -> Response | None:
+    """Before the view: replay a stored answer, refuse a reused key, or note the key."""
+    key = request.headers.get("Idempotency-Key")
+    if request.method not in IDEMPOTENT_METHODS or key is None:
+        return None
+    if not _KEY_PATTERN.match(key):
+        return error_response(422, "idempotency_key_invalid", "Invalid Idempotency-Key.",
+                              {"Idempotency-Key": ["1-128 visible ASCII characters."]})
+    scope = _caller_scope()
+    fingerprint = request_fingerprint(request.method, request.full_path, request.get_data())
+    record = find_replay(scope=scope, key=key, fingerprint=fingerprint)
+    if record is not None:
+        response = Response(record.body, status=record.status_code,
+                            content_type=record.content_type)
+        if record.location:
+            response.headers["Location"] = record.location
+        response.headers["Idempotency-Replayed"] = "true"
+        g.idempotency_replayed = True
+        return response
+    g.idempotency = (scope, key, fingerprint)
+    return None
+
+
+def _remember_answer(response: Response) -> None:
+    scope, key, fingerprint = g.idempotency
+    store_answer(
+        scope=scope, key=key, fingerprint=fingerprint, status_code=response.status_code,
+        content_type=response.content_type or "application/json",
+        location=response.headers.get("Location"), body=response.get_data(),
+    )
+
+
+def finish_transaction(response: Response) -> Response:
+    """After the view: commit a success once (with its idempotency record), else roll back."""
+    if request.method in READ_ONLY_METHODS or g.get("idempotency_replayed"):
+        return response
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        if g.get("idempotency"):
+            _remember_answer(response)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if g.get("idempotency"):
+            return error_response(409, "idempotency_key_in_use",
+                                  "A request with this Idempotency-Key is in progress.")
+        return error_response(409, "conflict", "The request conflicts with the current state.")
+    return response
+
+
+def register_transaction_hooks(app: Flask) -> None:
+    """Install the per-request transaction and idempotency handling."""
+    app.before_request(check_idempotency_key)
+    app.after_request(finish_transaction)

@@ -1,0 +1,60 @@
+"""Writing and reading the audit log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from backend.audit.models import AuditEntry
+from backend.extensions import db
+from backend.pagination import Page, paginate
+
+if TYPE_CHECKING:
+    from backend.identity.models import User
+
+
+def record_audit(
+    *,
+    actor: User | None,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    municipality_id: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction, so it exists only if the change does."""
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role.value if actor else None,
+        municipality_id=municipality_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        details=details or {},
+    )
+    db.session.add(entry)
+    return entry
+
+
+def list_audit_entries(
+    *,
+    limit: int,
+    cursor: str | None,
+    action: str | None = None,
+    actor_id: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+) -> Page:
+    """Audit entries, newest first, filtered by any of action, actor and target."""
+    query = sa.select(AuditEntry)
+    filters = {
+        AuditEntry.action: action,
+        AuditEntry.actor_id: actor_id,
+        AuditEntry.target_type: target_type,
+        AuditEntry.target_id: target_id,
+    }
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    return paginate(query, AuditEntry.id, limit=limit, cursor=cursor)

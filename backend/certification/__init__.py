@@ -1,0 +1,1 @@
+"""Pure cryptographic core of model-citizen certificates (no Flask, no database)."""

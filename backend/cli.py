@@ -1,0 +1,135 @@
+"""`flask` commands: demo data, staff accounts, the mobile contract, housekeeping."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from backend.extensions import db
+from backend.identity import services as identity
+from backend.identity.models import Municipality, User
+from backend.permissions import STAFF_ROLES, Role
+
+DEMO_PASSWORD = "demo-password-1"
+DEMO_MUNICIPALITIES = [
+    {"code": "11680", "name": "강남구", "name_en": "Gangnam-gu", "region": "서울특별시"},
+    {"code": "41110", "name": "수원시", "name_en": "Suwon-si", "region": "경기도"},
+]
+#: (role, e-mail, display name, municipality code or None)
+DEMO_USERS = [
+    (Role.ADMIN, "admin@demo.example", "관리자", None),
+    (Role.ANALYST, "analyst@mois.example", "행안부 분석관", None),
+    (Role.OFFICIAL, "official@gangnam.example", "강남 공무원", "11680"),
+    (Role.VERIFIER, "verifier@gangnam.example", "강남 확인자", "11680"),
+    (Role.SCHEDULER, "scheduler@gangnam.example", "강남 일정담당", "11680"),
+    (Role.CITIZEN, "citizen1@gangnam.example", "홍길동", "11680"),
+    (Role.CITIZEN, "citizen2@gangnam.example", "김영희", "11680"),
+    (Role.OFFICIAL, "official@suwon.example", "수원 공무원", "41110"),
+    (Role.CITIZEN, "citizen1@suwon.example", "이철수", "41110"),
+]
+
+
+def seed_demo_data() -> list[tuple[str, str, str]]:
+    """Create the demo municipalities and accounts unless they exist; returns the logins."""
+    by_code = {m.code: m for m in db.session.scalars(sa.select(Municipality))}
+    for spec in DEMO_MUNICIPALITIES:
+        if spec["code"] not in by_code:
+            by_code[spec["code"]] = identity.create_municipality(actor=None, **spec)
+    logins = []
+    for role, email, name, code in DEMO_USERS:
+        municipality_id = by_code[code].id if code else None
+        exists = db.session.scalar(sa.select(User.id).where(User.email == email))
+        if not exists:
+            create = identity.register_citizen if role == Role.CITIZEN else None
+            if create:
+                create(email=email, phone=None, password=DEMO_PASSWORD, display_name=name,
+                       municipality_id=municipality_id)
+            else:
+                identity.create_staff_user(actor=None, role=role, email=email, phone=None,
+                                           password=DEMO_PASSWORD, display_name=name,
+                                           municipality_id=municipality_id)
+        logins.append((role.value, email, code or "national"))
+    for seed in current_app.extensions.get("demo_seeders", []):
+        seed(by_code)
+    db.session.commit()
+    return logins
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the command groups to the app."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load demo municipalities and accounts (safe to run again)."""
+        logins = seed_demo_data()
+        click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for role, email, where in logins:
+            click.echo(f"  {role:<10} {email:<28} {where}")
+
+    users = AppGroup("users", help="Manage accounts.")
+
+    @users.command("create")
+    @click.option("--role", type=click.Choice(sorted(r.value for r in STAFF_ROLES)),
+                  required=True)
+    @click.option("--email", default=None)
+    @click.option("--phone", default=None)
+    @click.option("--name", "display_name", required=True)
+    @click.option("--municipality", "municipality_code", default=None,
+                  help="Municipality code, for municipal roles.")
+    @click.password_option()
+    def create_user(role: str, email: str | None, phone: str | None, display_name: str,
+                    municipality_code: str | None, password: str) -> None:
+        """Create a staff account (admin, official, verifier, scheduler, analyst)."""
+        municipality_id = None
+        if municipality_code:
+            municipality_id = db.session.scalar(
+                sa.select(Municipality.id).where(Municipality.code == municipality_code))
+            if municipality_id is None:
+                raise click.ClickException(f"No municipality with code {municipality_code}.")
+        try:
+            user = identity.create_staff_user(
+                actor=None, role=Role(role), email=email, phone=phone, password=password,
+                display_name=display_name, municipality_id=municipality_id)
+        except Exception as error:  # a DomainError carries a readable message
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        db.session.commit()
+        click.echo(f"Created {role} {user.id}")
+
+    app.cli.add_command(users)
+
+    contract = AppGroup("contract", help="The mobile contract (OpenAPI).")
+
+    @contract.command("write")
+    def write_contract() -> None:
+        """Regenerate mobile_contract/openapi.json from the code."""
+        from backend.api.contract import CONTRACT_PATH, render_openapi
+
+        CONTRACT_PATH.write_text(render_openapi(current_app._get_current_object()))
+        click.echo(f"Wrote {CONTRACT_PATH}")
+
+    @contract.command("check")
+    def check_contract() -> None:
+        """Exit non-zero when the committed contract differs from the code."""
+        from backend.api.contract import CONTRACT_PATH, render_openapi
+
+        committed = CONTRACT_PATH.read_text() if CONTRACT_PATH.exists() else ""
+        if committed != render_openapi(current_app._get_current_object()):
+            click.echo("mobile_contract/openapi.json is out of date: run `flask contract write`.")
+            sys.exit(1)
+        click.echo("Contract is up to date.")
+
+    app.cli.add_command(contract)
+
+    @app.cli.command("purge-idempotency")
+    def purge_idempotency() -> None:
+        """Delete idempotency records past their retention."""
+        from backend.idempotency.services import purge_expired
+
+        count = purge_expired()
+        db.session.commit()
+        click.echo(f"Purged {count} idempotency records.")

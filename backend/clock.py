@@ -1,0 +1,37 @@
+"""The injectable clock: services ask it for the time so tests can fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+SEOUL = ZoneInfo("Asia/Seoul")
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, from the app's clock when one is installed."""
+    if has_app_context():
+        clock: Clock = current_app.extensions.get("clock", system_clock)
+        return clock()
+    return system_clock()
+
+
+def seoul_today() -> date:
+    """Today's date in Asia/Seoul, where the platform's days begin and end."""
+    return utcnow().astimezone(SEOUL).date()
+
+
+def as_utc(value: datetime) -> datetime:
+    """Make a datetime aware and UTC; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,74 @@
+"""Domain exceptions. They carry a stable machine code and know nothing of HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+FieldErrors = Mapping[str, Sequence[str]]
+
+
+class DomainError(Exception):
+    """Base of every error a service raises on purpose; `code` is stable for the app."""
+
+    code = "error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: FieldErrors | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.code = code or self.code
+        self.message = message or self.code.replace("_", " ")
+        self.fields = {k: list(v) for k, v in (fields or {}).items()}
+        self.details = dict(details or {})
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Input that is well-formed but breaks a rule tied to fields."""
+
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+    code = "not_found"
+
+
+class Unauthenticated(DomainError):
+    """No identity, or an identity that cannot be trusted any more."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this."""
+
+    code = "permission_denied"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (duplicates, illegal transitions)."""
+
+    code = "conflict"
+
+
+class RuleViolation(Conflict):
+    """A business rule forbids the change in the current state; `code` names the rule."""
+
+    code = "rule_violation"
+
+
+class RateLimited(DomainError):
+    """Too many attempts; `retry_after` seconds tell when to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)

@@ -1,0 +1,1 @@
+"""Identity: municipalities (the tenant), users, roles and login sessions."""

@@ -1,0 +1,85 @@
+"""Identity models: municipalities, users and login sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.extensions import db
+from backend.permissions import Role
+
+
+class Municipality(db.Model):
+    """A local government: the tenant boundary for officials and their data."""
+
+    __tablename__ = "municipalities"
+
+    id: Mapped[str] = id_column()
+    #: Short public code (the administrative district code), printed on certificates.
+    code: Mapped[str] = mapped_column(sa.String(16), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    name_en: Mapped[str | None] = mapped_column(sa.String(100))
+    #: Province or metropolitan city, for the ministry's reports by region.
+    region: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class User(db.Model):
+    """A person with an account: a citizen, or staff of a municipality or the ministry."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_login"),
+        sa.Index("ix_users_municipality_role", "municipality_id", "role"),
+    )
+
+    id: Mapped[str] = id_column()
+    #: NULL only for national roles (analyst, admin).
+    municipality_id: Mapped[str | None] = mapped_column(
+        sa.String(26), sa.ForeignKey("municipalities.id"), index=False
+    )
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, name="user_role", values_callable=lambda e: [r.value for r in e],
+                native_enum=False, length=16),
+        nullable=False,
+    )
+    #: Stored lower-case so that logins are case-insensitive.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    #: Digits only, e.g. 01012345678.
+    phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    display_name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    locale: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="ko")
+    is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+
+    @property
+    def is_usable(self) -> bool:
+        """Whether the account may act at all (not deactivated, not deleted)."""
+        return self.is_active and self.deleted_at is None
+
+
+class AuthSession(db.Model):
+    """One login: both tokens of a login carry its id, so logout revokes them together.
+
+    Revocation lives in the database, so it survives a restart and is seen by every worker.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(
+        sa.String(26), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(sa.String(200))

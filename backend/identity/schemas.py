@@ -1,0 +1,107 @@
+"""Identity schemas: per audience (self, staff, public), never one schema blanked by hand."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from backend.permissions import STAFF_ROLES, Role
+from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDateTime, Text
+
+LOCALES = ("ko", "en")
+_PASSWORD = {"validate": validate.Length(min=10, max=128),
+             "metadata": {"description": "10-128 characters.", "example": "correct-horse-42"}}
+_PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{6,18}[0-9]$", error="Not a valid phone number.")
+
+
+class MunicipalitySchema(OutputSchema):
+    id = Id(required=True)
+    code = fields.String(required=True, metadata={"example": "11680"})
+    name = fields.String(required=True, metadata={"example": "강남구"})
+    name_en = fields.String(allow_none=True)
+    region = fields.String(required=True, metadata={"example": "서울특별시"})
+
+
+class MunicipalityCreateSchema(InputSchema):
+    code = Text(16, min_length=2, required=True)
+    name = Text(100, min_length=1, required=True)
+    name_en = Text(100, load_default=None, allow_none=True)
+    region = Text(50, min_length=1, required=True)
+
+
+class _LoginFields(InputSchema):
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=_PHONE)
+
+    @validates_schema
+    def _one_login(self, data: dict, **_kwargs: object) -> None:
+        if not data.get("email") and not data.get("phone"):
+            raise ValidationError("Give an e-mail or a phone number.", "email")
+
+
+class RegisterSchema(_LoginFields):
+    password = fields.String(required=True, load_only=True, **_PASSWORD)
+    display_name = Text(50, min_length=1, required=True, metadata={"example": "홍길동"})
+    municipality_id = Id(required=True)
+    locale = fields.String(load_default="ko", validate=validate.OneOf(LOCALES))
+
+
+class StaffCreateSchema(RegisterSchema):
+    role = fields.Enum(Role, by_value=True, required=True,
+                       validate=validate.OneOf(sorted(STAFF_ROLES, key=lambda r: r.value)))
+    municipality_id = Id(load_default=None, allow_none=True)
+
+
+class UserUpdateSchema(InputSchema):
+    role = fields.Enum(Role, by_value=True)
+    municipality_id = Id(allow_none=True)
+    is_active = fields.Boolean()
+    display_name = Text(50, min_length=1)
+
+
+class LoginSchema(InputSchema):
+    identifier = Text(254, min_length=3, required=True,
+                      metadata={"description": "E-mail or phone number.",
+                                "example": "citizen1@gangnam.example"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class TokenPairSchema(OutputSchema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+
+
+class AccessTokenSchema(OutputSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+
+
+class UserPublicSchema(OutputSchema):
+    """What anyone in the platform may see of a person."""
+
+    id = Id(required=True)
+    display_name = fields.String(required=True)
+
+
+class UserSelfSchema(UserPublicSchema):
+    """What users see of themselves."""
+
+    role = fields.Enum(Role, by_value=True, required=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    locale = fields.String(required=True)
+    municipality = fields.Nested(MunicipalitySchema, allow_none=True)
+    created_at = SeoulDateTime(required=True)
+
+
+class UserStaffSchema(UserSelfSchema):
+    """What staff see of an account they manage."""
+
+    municipality_id = Id(allow_none=True)
+    is_active = fields.Boolean(required=True)
+    locked_until = SeoulDateTime(allow_none=True)
+
+
+class UserListArgsSchema(PageArgsSchema):
+    role = fields.Enum(Role, by_value=True, load_default=None)
+    municipality_id = Id(load_default=None)

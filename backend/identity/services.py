@@ -1,0 +1,308 @@
+"""Identity services: sign-up, staff accounts, login sessions and user administration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.audit.services import record_audit
+from backend.clock import utcnow
+from backend.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
+from backend.extensions import db
+from backend.identity.models import AuthSession, Municipality, User
+from backend.identity.passwords import burn_verification_time, hash_password, verify_password
+from backend.pagination import Page, paginate
+from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
+
+_PHONE_DIGITS = re.compile(r"\D")
+
+
+def normalize_email(email: str | None) -> str | None:
+    """Lower-case and trim an e-mail address (None stays None)."""
+    return email.strip().lower() if email else None
+
+
+def normalize_phone(phone: str | None) -> str | None:
+    """Keep only the digits of a phone number (None stays None)."""
+    return _PHONE_DIGITS.sub("", phone) if phone else None
+
+
+# ---- municipalities -------------------------------------------------------------------------
+
+
+def list_municipalities() -> list[Municipality]:
+    """Every municipality, by name (public: the sign-up screen needs it)."""
+    return list(db.session.scalars(sa.select(Municipality).order_by(Municipality.name)))
+
+
+def get_municipality(municipality_id: str) -> Municipality:
+    """One municipality by id."""
+    municipality = db.session.get(Municipality, municipality_id)
+    if municipality is None:
+        raise NotFound("Municipality not found.", code="municipality_not_found")
+    return municipality
+
+
+def create_municipality(
+    *, actor: User | None, code: str, name: str, region: str, name_en: str | None = None
+) -> Municipality:
+    """Register a municipality (admin or the seed command)."""
+    if db.session.scalar(sa.select(Municipality.id).where(Municipality.code == code)):
+        raise Conflict("A municipality with this code exists.", code="municipality_exists",
+                       fields={"code": ["Already in use."]})
+    municipality = Municipality(code=code, name=name, name_en=name_en, region=region)
+    db.session.add(municipality)
+    db.session.flush()
+    record_audit(actor=actor, action="municipality.create", target_type="municipality",
+                 target_id=municipality.id, municipality_id=municipality.id,
+                 details={"code": code, "name": name})
+    return municipality
+
+
+# ---- accounts -------------------------------------------------------------------------------
+
+
+def _ensure_login_is_free(email: str | None, phone: str | None) -> None:
+    clauses = []
+    if email:
+        clauses.append(User.email == email)
+    if phone:
+        clauses.append(User.phone == phone)
+    if clauses and db.session.scalar(sa.select(User.id).where(sa.or_(*clauses)).limit(1)):
+        raise Conflict("An account with this e-mail or phone exists.", code="account_exists")
+
+
+def _new_user(
+    *, role: Role, email: str | None, phone: str | None, password: str, display_name: str,
+    municipality_id: str | None, locale: str,
+) -> User:
+    email, phone = normalize_email(email), normalize_phone(phone)
+    if not email and not phone:
+        raise ValidationFailed(
+            "Give an e-mail address or a phone number.", code="login_required",
+            fields={"email": ["Give an e-mail or a phone."], "phone": ["Give an e-mail or a phone."]},
+        )
+    _ensure_login_is_free(email, phone)
+    user = User(
+        role=role, email=email, phone=phone, password_hash=hash_password(password),
+        display_name=display_name.strip(), municipality_id=municipality_id, locale=locale,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register_citizen(
+    *, email: str | None, phone: str | None, password: str, display_name: str,
+    municipality_id: str, locale: str = "ko",
+) -> User:
+    """A citizen signs up for their municipality."""
+    get_municipality(municipality_id)
+    return _new_user(role=Role.CITIZEN, email=email, phone=phone, password=password,
+                     display_name=display_name, municipality_id=municipality_id, locale=locale)
+
+
+def _check_role_placement(role: Role, municipality_id: str | None) -> None:
+    """Municipal roles need a municipality; national roles must not have one."""
+    if role in MUNICIPAL_ROLES and not municipality_id:
+        raise ValidationFailed("This role belongs to a municipality.", code="municipality_required",
+                               fields={"municipality_id": ["Required for this role."]})
+    if role not in MUNICIPAL_ROLES and municipality_id:
+        raise ValidationFailed("This role is national.", code="municipality_not_allowed",
+                               fields={"municipality_id": ["Must be empty for this role."]})
+    if municipality_id:
+        get_municipality(municipality_id)
+
+
+def create_staff_user(
+    *, actor: User | None, role: Role, email: str | None, phone: str | None, password: str,
+    display_name: str, municipality_id: str | None, locale: str = "ko",
+) -> User:
+    """An admin (or the CLI, with no actor) creates a staff account."""
+    if actor is not None and not can_manage_users(actor):
+        raise PermissionDenied("Only admins create staff accounts.")
+    _check_role_placement(role, municipality_id)
+    user = _new_user(role=role, email=email, phone=phone, password=password,
+                     display_name=display_name, municipality_id=municipality_id, locale=locale)
+    record_audit(actor=actor, action="user.create", target_type="user", target_id=user.id,
+                 municipality_id=municipality_id, details={"role": role.value})
+    return user
+
+
+def get_user_for(*, viewer: User, user_id: str) -> User:
+    """A user as seen by staff: admins and analysts see all, officials their municipality."""
+    user = db.session.get(User, user_id)
+    if user is None or user.deleted_at is not None:
+        raise NotFound("User not found.", code="user_not_found")
+    query = scope_to_municipality(sa.select(User.id).where(User.id == user_id), User, viewer)
+    if db.session.scalar(query) is None:
+        raise NotFound("User not found.", code="user_not_found")
+    return user
+
+
+def list_users(
+    *, viewer: User, limit: int, cursor: str | None, role: Role | None = None,
+    municipality_id: str | None = None,
+) -> Page:
+    """Users the viewer may see, newest first."""
+    query = scope_to_municipality(sa.select(User).where(User.deleted_at.is_(None)), User, viewer)
+    if role is not None:
+        query = query.where(User.role == role)
+    if municipality_id is not None:
+        query = query.where(User.municipality_id == municipality_id)
+    return paginate(query, User.id, limit=limit, cursor=cursor)
+
+
+def update_user(
+    *, actor: User, user: User, role: Role | None = None, is_active: bool | None = None,
+    municipality_id: str | None = None, display_name: str | None = None,
+) -> User:
+    """Change a user's role, placement, activity or name; effective on their next request."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("Only admins change accounts.")
+    if user.id == actor.id and (role not in (None, actor.role) or is_active is False):
+        raise Conflict("Admins cannot demote or deactivate themselves.", code="self_demotion")
+    changes: dict[str, object] = {}
+    new_role = role or user.role
+    new_municipality = municipality_id if municipality_id is not None else user.municipality_id
+    if new_role not in MUNICIPAL_ROLES:
+        new_municipality = None
+    if role is not None or municipality_id is not None:
+        _check_role_placement(new_role, new_municipality)
+    for name, value in (("role", new_role), ("municipality_id", new_municipality),
+                        ("is_active", is_active), ("display_name", display_name)):
+        if value is not None and getattr(user, name) != value:
+            changes[name] = value.value if isinstance(value, Role) else value
+            setattr(user, name, value)
+    if changes:
+        db.session.flush()
+        record_audit(actor=actor, action="user.update", target_type="user", target_id=user.id,
+                     municipality_id=user.municipality_id, details=changes)
+    return user
+
+
+def delete_user(*, actor: User, user: User) -> None:
+    """Delete an account: its logins stop working and its contact data is scrubbed."""
+    if not can_manage_users(actor):
+        raise PermissionDenied("Only admins delete accounts.")
+    if user.id == actor.id:
+        raise Conflict("Admins cannot delete themselves.", code="self_demotion")
+    user.deleted_at = utcnow()
+    user.is_active = False
+    user.email = f"deleted+{user.id.lower()}@invalid"
+    user.phone = None
+    _revoke_all_sessions(user)
+    db.session.flush()
+    record_audit(actor=actor, action="user.delete", target_type="user", target_id=user.id,
+                 municipality_id=user.municipality_id)
+
+
+# ---- login sessions -------------------------------------------------------------------------
+
+
+@dataclass
+class LoginResult:
+    """The outcome of a login attempt: a session, or the error to answer with.
+
+    A failed attempt still changes the database (the failure counter), so the caller commits
+    before it answers with the error.
+    """
+
+    user: User | None = None
+    session: AuthSession | None = None
+    error: DomainError | None = None
+
+
+def _find_login(identifier: str) -> User | None:
+    identifier = identifier.strip()
+    if "@" in identifier:
+        condition = User.email == normalize_email(identifier)
+    else:
+        condition = User.phone == normalize_phone(identifier)
+    return db.session.scalar(sa.select(User).where(condition, User.deleted_at.is_(None)))
+
+
+def _lock_seconds_left(user: User) -> int:
+    if user.locked_until is None:
+        return 0
+    return max(0, int((user.locked_until - utcnow()).total_seconds()) + 1)
+
+
+def _register_failure(user: User) -> None:
+    config = current_app.config
+    user.failed_logins += 1
+    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = utcnow() + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+    db.session.flush()
+
+
+def attempt_login(*, identifier: str, password: str, user_agent: str | None = None) -> LoginResult:
+    """Check credentials; lock the account for a while after repeated failures."""
+    user = _find_login(identifier)
+    invalid = Unauthenticated("Wrong login or password.", code="invalid_credentials")
+    if user is None:
+        burn_verification_time(password)
+        return LoginResult(error=invalid)
+    seconds_locked = _lock_seconds_left(user)
+    if seconds_locked:
+        return LoginResult(error=RateLimited("Too many failed logins; try again later.",
+                                             code="account_locked", retry_after=seconds_locked))
+    if not verify_password(user.password_hash, password):
+        _register_failure(user)
+        return LoginResult(error=invalid)
+    if not user.is_usable:
+        return LoginResult(error=Unauthenticated("This account is disabled.",
+                                                 code="account_disabled"))
+    user.failed_logins, user.locked_until = 0, None
+    session = AuthSession(
+        user_id=user.id, user_agent=(user_agent or "")[:200] or None,
+        expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
+    )
+    db.session.add(session)
+    db.session.flush()
+    return LoginResult(user=user, session=session)
+
+
+def load_session_user(*, user_id: str, session_id: str | None) -> tuple[User, AuthSession] | None:
+    """The user and the live session a token names, in one query; None when either is gone."""
+    if not session_id:
+        return None
+    row = db.session.execute(
+        sa.select(User, AuthSession)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == session_id, User.id == user_id)
+    ).first()
+    if row is None:
+        return None
+    user, session = row
+    if session.revoked_at is not None or not user.is_usable or session.expires_at <= utcnow():
+        return None
+    return user, session
+
+
+def end_session(*, session: AuthSession) -> None:
+    """Log out: both tokens of the session stop working on every worker at once."""
+    if session.revoked_at is None:
+        session.revoked_at = utcnow()
+        db.session.flush()
+
+
+def _revoke_all_sessions(user: User) -> None:
+    db.session.execute(
+        sa.update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

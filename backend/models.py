@@ -1,0 +1,14 @@
+"""Imports every domain's models, so metadata (and Alembic) sees the whole schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backend.audit.models import AuditEntry
+from backend.idempotency.models import IdempotencyRecord
+from backend.identity.models import AuthSession, Municipality, User
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+__all__ = ["MIGRATIONS_DIR", "AuditEntry", "AuthSession", "IdempotencyRecord", "Municipality",
+           "User"]

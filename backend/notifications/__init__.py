@@ -1,0 +1,1 @@
+"""Notifications: the app inbox and push delivery to citizens' devices."""

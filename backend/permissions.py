@@ -1,0 +1,66 @@
+"""Roles and the plain policy functions every view and service asks.
+
+One place says who may do what: views name the roles they admit (`backend.api.auth.requires`)
+and services scope rows with `scope_to_municipality`, so a forgotten check is visible in review.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from backend.errors import NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
+    from backend.identity.models import User
+
+
+class Role(str, enum.Enum):
+    """What a user is on the platform."""
+
+    CITIZEN = "citizen"
+    OFFICIAL = "official"
+    VERIFIER = "verifier"
+    SCHEDULER = "scheduler"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+#: Roles that belong to one municipality and see only it.
+MUNICIPAL_ROLES = frozenset({Role.CITIZEN, Role.OFFICIAL, Role.VERIFIER, Role.SCHEDULER})
+#: Roles that read across all municipalities.
+NATIONAL_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
+#: Roles an admin creates (citizens sign up themselves).
+STAFF_ROLES = frozenset(Role) - {Role.CITIZEN}
+ALL_ROLES = frozenset(Role)
+
+
+def sees_all_municipalities(user: User) -> bool:
+    """Analysts (read-only) and admins see every municipality."""
+    return user.role in NATIONAL_ROLES
+
+
+def can_see_municipality(user: User, municipality_id: str | None) -> bool:
+    """Whether a user may see rows owned by a municipality."""
+    return sees_all_municipalities(user) or user.municipality_id == municipality_id
+
+
+def ensure_same_municipality(user: User, row: Any) -> Any:
+    """Return the row if the user may see its municipality, else act as if it did not exist."""
+    if row is None or not can_see_municipality(user, row.municipality_id):
+        raise NotFound("Not found.")
+    return row
+
+
+def scope_to_municipality(query: Select, model: Any, user: User) -> Select:
+    """Limit a query on a municipality-owned model to what the user may see."""
+    if sees_all_municipalities(user):
+        return query
+    return query.where(model.municipality_id == user.municipality_id)
+
+
+def can_manage_users(user: User) -> bool:
+    """Only admins create staff accounts and change roles."""
+    return user.role == Role.ADMIN
