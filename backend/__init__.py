@@ -18,6 +18,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend.config import load_config
     from backend.database import configure_engine_events
     from backend.extensions import api, db, jwt, migrate
+    from backend.subscriptions import register_subscriptions
 
     app = Flask(__name__)
     app.config.from_mapping(load_config())
@@ -34,5 +35,6 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_transaction_hooks(app)
     register_blueprints(app)
+    register_subscriptions(app)
     cli.register_commands(app)
     return app

@@ -55,8 +55,7 @@ def load_config() -> dict[str, Any]:
         "API_TITLE": "Co-production participation platform",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api/v1/docs",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": None,
+        # The contract is served by our own view (it adds security, roles and error answers).
+        "OPENAPI_URL_PREFIX": None,
         "JSON_SORT_KEYS": False,
     }

@@ -54,14 +54,20 @@ def _error(name: str) -> dict[str, str]:
 def _decorate_operation(path: str, method: str, operation: dict[str, Any], access: Any) -> None:
     responses = operation.setdefault("responses", {})
     responses.pop("default", None)
+    if method == "post":
+        operation.setdefault("parameters", []).append(
+            {"$ref": "#/components/parameters/IdempotencyKey"}
+        )
+    # Even public operations answer 401 to a bad bearer token: a token sent is a token checked.
+    responses.setdefault("401", _error("Unauthenticated"))
     if access is None or access.public:
         operation["security"] = []
     else:
         operation["security"] = [{"bearerAuth": []}]
         operation["x-roles"] = sorted(role.value for role in access.roles)
-        responses.setdefault("401", _error("Unauthenticated"))
         responses.setdefault("403", _error("Forbidden"))
-    if "{" in path:
+    if "{" in path or "requestBody" in operation or operation.get("parameters"):
+        # Ids in the path or in the body may name something absent or not the caller's.
         responses.setdefault("404", _error("NotFound"))
     if method in ("post", "put", "patch", "delete"):
         responses.setdefault("409", _error("Conflict"))
@@ -70,10 +76,6 @@ def _decorate_operation(path: str, method: str, operation: dict[str, Any], acces
     if "requestBody" in operation:
         responses.setdefault("400", _error("BadRequest"))
     responses.setdefault("429", _error("RateLimited"))
-    if method == "post":
-        operation.setdefault("parameters", []).append(
-            {"$ref": "#/components/parameters/IdempotencyKey"}
-        )
 
 
 def _components(spec: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ canonical English) text, so the app can show either without knowing the code.
 
 from __future__ import annotations
 
-MESSAGES: dict[str, tuple[str, str]] = {
+CORE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (Korean, English)
     "error": ("요청을 처리할 수 없습니다.", "The request could not be processed."),
     "validation_failed": ("입력값을 확인해 주세요.", "Check the input."),
@@ -54,6 +54,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "idempotency_key_invalid": ("Idempotency-Key 형식이 올바르지 않습니다.",
                                 "The Idempotency-Key header is not valid."),
 }
+
+
+#: Each domain keeps its codes in backend/api/messages_<domain>.py as MESSAGES = {...}.
+_DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = []
+
+MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}
+for _catalogue in _DOMAIN_CATALOGUES:
+    MESSAGES.update(_catalogue)
 
 
 def wants_english(accept_language: str | None) -> bool:

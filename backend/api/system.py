@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Response, current_app
 from flask_smorest import Blueprint
 from marshmallow import fields
 
 from backend.api.auth import public
+from backend.api.contract import render_openapi
 from backend.extensions import db
 from backend.schemas import OutputSchema
 
@@ -39,3 +41,15 @@ def readyz() -> Any:
         db.session.rollback()
         return {"status": "database_unreachable"}, 503
     return {"status": "ok"}
+
+
+@blp.route("/api/v1/openapi.json", methods=["GET"])
+@public
+@blp.doc(responses={"200": {"description": "This document."}})
+def openapi_document() -> Response:
+    """The mobile contract (OpenAPI 3), as committed in mobile_contract/openapi.json."""
+    cached = current_app.extensions.get("openapi_text")
+    if cached is None:
+        cached = render_openapi(current_app._get_current_object())
+        current_app.extensions["openapi_text"] = cached
+    return Response(cached, content_type="application/json")

@@ -226,8 +226,8 @@ def build_certificate_claims(
         certificate_id=certificate_id or new_certificate_id(),
         kind=kind,
         holder=mask_name(holder_name),
-        issued_at=_epoch_seconds(issued_at),
-        expires_at=_epoch_seconds(expires_at),
+        issued_at=epoch_seconds(issued_at),
+        expires_at=epoch_seconds(expires_at),
         revocation_index=revocation_index,
     )
 
@@ -269,7 +269,7 @@ def check_token(
 ) -> VerificationResult:
     """Check a scanned QR text or bare token; never raises on any input text."""
     # Only `now` and the callables can raise (programming or infrastructure errors), never `text`.
-    now_seconds = _epoch_seconds(now)
+    now_seconds = epoch_seconds(now)
     try:
         parsed = parse_token(token_from_text(text))
     except MalformedToken:
@@ -318,6 +318,14 @@ def token_from_text(text: str) -> str:
         raise MalformedToken("token must be a string")
     stripped = text.strip()
     return decode_qr_text(stripped) if stripped.startswith(QR_PREFIX) else stripped
+
+
+def epoch_seconds(moment: datetime) -> int:
+    """Whole epoch seconds of an aware datetime; naive datetimes are refused."""
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        # A naive datetime would be read as server-local time and shift validity by hours.
+        raise ValueError("expected a timezone-aware datetime")
+    return int(moment.timestamp())
 
 
 # --- compact JWS primitives (shared with status_list) -------------------------------------
@@ -558,10 +566,3 @@ def _status_of_genuine(
     if claims.expires_at <= now_seconds - leeway_seconds:
         return VerificationStatus.EXPIRED
     return VerificationStatus.VALID
-
-
-def _epoch_seconds(moment: datetime) -> int:
-    if not isinstance(moment, datetime) or moment.utcoffset() is None:
-        # A naive datetime would be read as server-local time and shift validity by hours.
-        raise ValueError("expected a timezone-aware datetime")
-    return int(moment.timestamp())

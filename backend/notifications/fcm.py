@@ -11,8 +11,9 @@ Configuration keys read by `build_sender_from_config`:
 - `GOOGLE_APPLICATION_CREDENTIALS` (environment variable): application default credentials.
 - `FCM_STATIC_TOKEN`: a fixed bearer token, for a local fake FCM server only.
 - `FIREBASE_PROJECT_ID`: the Firebase project; optional when the key file names it.
-- `FCM_ENDPOINT`: base URL of the FCM v1 API (default `https://fcm.googleapis.com`); point it at
-  a fake server in tests and local runs. The send URL is `<FCM_ENDPOINT>/v1/projects/<id>/messages:send`.
+- `FCM_ENDPOINT`: base URL of the FCM v1 API (default `https://fcm.googleapis.com`); point it
+  at a fake server in tests and local runs. Sends go to
+  `<FCM_ENDPOINT>/v1/projects/<id>/messages:send`.
 - `FCM_TIMEOUT_SECONDS` (default 10) and `FCM_MAX_CONNECTIONS` (default 100).
 
 With none of the credential keys set, push is off (the embedded default) and the factory returns
@@ -29,14 +30,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timezone
-from enum import Enum
+from datetime import UTC
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
 import firebase_admin
 import google.auth.credentials
 import requests.adapters
+import requests.utils
 from firebase_admin import credentials as firebase_credentials
 from firebase_admin import exceptions, messaging
 from urllib3.util.retry import Retry
@@ -81,7 +83,7 @@ _CONFIGURATION_ERRORS = (
 )
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What the worker should do with a message after one send attempt."""
 
     SENT = "sent"
@@ -217,7 +219,9 @@ def build_sender_from_config(config: Mapping[str, Any]) -> FcmSender | None:
     """Build the sender the configuration describes, or None when push is not configured."""
     credential = _credential_from_config(config)
     if credential is None:
-        logger.info("push is off: no FCM credentials configured; notifications go to the inbox only")
+        logger.info(
+            "push is off (no FCM credentials configured): notifications reach the inbox only"
+        )
         return None
     project_id = config.get("FIREBASE_PROJECT_ID") or _project_id_of(credential)
     if not project_id:
@@ -264,7 +268,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
 
@@ -308,9 +312,7 @@ def _result_of(message: PushMessage, response: messaging.SendResponse) -> SendRe
     error = response.exception
     if error is None:
         # A 2xx means FCM accepted the message, even in the odd case of a body without a name.
-        return SendResult(
-            message.message_id, Outcome.SENT, provider_message_id=response.message_id
-        )
+        return SendResult(message.message_id, Outcome.SENT, provider_message_id=response.message_id)
     return _failure(message, error)
 
 
@@ -366,9 +368,7 @@ def _apns_headers(message: PushMessage) -> dict[str, str]:
     return headers
 
 
-def _redirect_service(
-    service: Any, endpoint: str, send_url: str, max_connections: int
-) -> None:
+def _redirect_service(service: Any, endpoint: str, send_url: str, max_connections: int) -> None:
     """Point one app's messaging service at `endpoint` and replace its retrying HTTP adapter."""
     client = getattr(service, "_client", None)
     if not hasattr(service, "_fcm_url") or client is None:
@@ -383,6 +383,19 @@ def _redirect_service(
     # requests picks the adapter with the longest matching prefix, so this one wins over the
     # SDK's for every URL under the endpoint, on this app's session only.
     client.session.mount(f"{endpoint}/", _fcm_adapter(max_connections))
+    _read_environment_once(client.session, send_url)
+
+
+def _read_environment_once(session: requests.Session, url: str) -> None:
+    """Resolve proxy and CA-bundle settings from the environment now, not on every request."""
+    # requests re-reads them (and looks for ~/.netrc) per request when trust_env is on: about a
+    # third of the CPU each message costs. Proxies still apply (a closed government network may
+    # need one), as resolved for the FCM URL at start-up, NO_PROXY included.
+    session.proxies.update(requests.utils.get_environ_proxies(url))
+    ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if ca_bundle:
+        session.verify = ca_bundle
+    session.trust_env = False
 
 
 def _fcm_adapter(max_connections: int) -> requests.adapters.HTTPAdapter:

@@ -1,9 +1,11 @@
 """A fake FCM HTTP v1 server on 127.0.0.1, scripted per registration token.
 
 The real firebase-admin SDK talks to it over HTTP (point `FCM_ENDPOINT` / `FcmSender(endpoint=)`
-at `server.endpoint`). It answers `POST /v1/projects/<project>/messages:send` like FCM does,
-with FCM's error body format, records every request, and keeps its per-request work small enough
-for benchmarks of 100,000 messages (HTTP/1.1 keep-alive, one socket write per response).
+at `server.endpoint`). It answers `POST /v1/projects/<project>/messages:send` like FCM does, with
+FCM's error body format, and `POST /token` like Google's OAuth token service (so a service
+account key file whose `token_uri` is `<endpoint>/token` works offline). It records every
+request and keeps its per-request work small enough for benchmarks of 100,000 messages
+(HTTP/1.1 keep-alive, one socket write per response).
 
     with running_fake_fcm() as fcm:
         fcm.script("stale-token", Reply.UNREGISTERED)
@@ -23,10 +25,11 @@ import socket
 import socketserver
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,7 +39,7 @@ _SEND_PATH = re.compile(r"/v1/projects/(?P<project>[^/]+)/messages:send")
 _FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 
 
-class Reply(str, Enum):
+class Reply(StrEnum):
     """How the fake answers one send request."""
 
     SUCCESS = "SUCCESS"
@@ -106,12 +109,14 @@ class FakeFcmServer:
         default: Reply = Reply.SUCCESS,
         retry_after: int | None = 60,
         expected_bearer: str | None = None,
+        access_token: str = "fake-access-token",
         record: bool = True,
         latency: float = 0.0,
     ) -> None:
         self.default = default
         self.retry_after = retry_after
         self.expected_bearer = expected_bearer
+        self.access_token = access_token
         self.record = record
         self.latency = latency
         self._lock = threading.Lock()
@@ -197,10 +202,12 @@ class FakeFcmServer:
         self, method: str, path: str, headers: Mapping[str, str], raw_body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Decide the response (status, extra headers, body) to one request."""
-        body = _parse_json(raw_body)
+        body = _parse_body(headers, raw_body)
         self._note(method, path, headers, body)
         if self.latency:
             time.sleep(self.latency)
+        if method == "POST" and path == "/token":
+            return 200, [], self._token_body()
         match = _SEND_PATH.fullmatch(path)
         if method != "POST" or match is None:
             return 404, [], fcm_error_body(404, "NOT_FOUND", f"No route for {path}", None)
@@ -222,6 +229,11 @@ class FakeFcmServer:
         if reply is Reply.QUOTA_EXCEEDED and self.retry_after is not None:
             headers.append(("Retry-After", str(self.retry_after)))
         return status, headers, body
+
+    def _token_body(self) -> bytes:
+        # What oauth2.googleapis.com/token answers to a service account's JWT grant.
+        token = {"access_token": self.access_token, "expires_in": 3600, "token_type": "Bearer"}
+        return json.dumps(token).encode()
 
     def _next_reply(self, token: str) -> Reply:
         with self._lock:
@@ -318,10 +330,8 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -363,13 +373,15 @@ class _Handler(BaseHTTPRequestHandler):
         # One write per response: headers and body in separate segments would be slower.
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: a benchmark would print 100,000 lines."""
 
 
-def _parse_json(raw_body: bytes) -> Any:
+def _parse_body(headers: Mapping[str, str], raw_body: bytes) -> Any:
     if not raw_body:
         return None
+    if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return dict(urllib.parse.parse_qsl(raw_body.decode("latin-1")))
     try:
         return json.loads(raw_body)
     except ValueError:
