@@ -7,8 +7,32 @@ from pathlib import Path
 from backend.audit.models import AuditEntry
 from backend.idempotency.models import IdempotencyRecord
 from backend.identity.models import AuthSession, Municipality, User
+from backend.participation.models import (
+    Activity,
+    GovernmentWork,
+    IndicatorRecord,
+    Participation,
+    Project,
+    ProjectStage,
+    Survey,
+    SurveyResponse,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-__all__ = ["MIGRATIONS_DIR", "AuditEntry", "AuthSession", "IdempotencyRecord", "Municipality",
-           "User"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "Activity",
+    "AuditEntry",
+    "AuthSession",
+    "GovernmentWork",
+    "IdempotencyRecord",
+    "IndicatorRecord",
+    "Municipality",
+    "Participation",
+    "Project",
+    "ProjectStage",
+    "Survey",
+    "SurveyResponse",
+    "User",
+]

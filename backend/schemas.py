@@ -68,11 +68,13 @@ class PageArgsSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     limit = fields.Integer(
-        load_default=20, validate=validate.Range(min=1, max=100),
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
         metadata={"description": "Page size, 1-100 (default 20)."},
     )
     cursor = fields.String(
-        load_default=None, validate=validate.Length(max=64),
+        load_default=None,
+        validate=validate.Length(max=64),
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )
 
@@ -84,22 +86,30 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     """The list envelope `{"items": [...], "next_cursor": ...}` for an item schema."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
     if name not in _page_schemas:
-        _page_schemas[name] = type(name, (OutputSchema,), {
-            "items": fields.List(fields.Nested(item_schema), required=True),
-            "next_cursor": fields.String(allow_none=True, required=True),
-        })
+        _page_schemas[name] = type(
+            name,
+            (OutputSchema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "next_cursor": fields.String(allow_none=True, required=True),
+            },
+        )
     return _page_schemas[name]
 
 
 class ErrorBodySchema(OutputSchema):
     """The inside of every error answer."""
 
-    code = fields.String(required=True, metadata={"example": "validation_failed",
-                                                  "description": "Stable machine code."})
+    code = fields.String(
+        required=True,
+        metadata={"example": "validation_failed", "description": "Stable machine code."},
+    )
     message = fields.String(required=True, metadata={"description": "For people (ko or en)."})
     # "fields" would shadow Schema.fields, hence the data_key.
     field_errors = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String()), required=True,
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
         data_key="fields",
         metadata={"description": "Field name to messages; empty when no field is at fault."},
     )
