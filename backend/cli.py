@@ -46,12 +46,23 @@ def seed_demo_data() -> list[tuple[str, str, str]]:
         if not exists:
             create = identity.register_citizen if role == Role.CITIZEN else None
             if create:
-                create(email=email, phone=None, password=DEMO_PASSWORD, display_name=name,
-                       municipality_id=municipality_id)
+                create(
+                    email=email,
+                    phone=None,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    municipality_id=municipality_id,
+                )
             else:
-                identity.create_staff_user(actor=None, role=role, email=email, phone=None,
-                                           password=DEMO_PASSWORD, display_name=name,
-                                           municipality_id=municipality_id)
+                identity.create_staff_user(
+                    actor=None,
+                    role=role,
+                    email=email,
+                    phone=None,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    municipality_id=municipality_id,
+                )
         logins.append((role.value, email, code or "national"))
     for seed in current_app.extensions.get("demo_seeders", []):
         seed(by_code)
@@ -73,27 +84,43 @@ def register_commands(app: Flask) -> None:
     users = AppGroup("users", help="Manage accounts.")
 
     @users.command("create")
-    @click.option("--role", type=click.Choice(sorted(r.value for r in STAFF_ROLES)),
-                  required=True)
+    @click.option("--role", type=click.Choice(sorted(r.value for r in STAFF_ROLES)), required=True)
     @click.option("--email", default=None)
     @click.option("--phone", default=None)
     @click.option("--name", "display_name", required=True)
-    @click.option("--municipality", "municipality_code", default=None,
-                  help="Municipality code, for municipal roles.")
+    @click.option(
+        "--municipality",
+        "municipality_code",
+        default=None,
+        help="Municipality code, for municipal roles.",
+    )
     @click.password_option()
-    def create_user(role: str, email: str | None, phone: str | None, display_name: str,
-                    municipality_code: str | None, password: str) -> None:
+    def create_user(
+        role: str,
+        email: str | None,
+        phone: str | None,
+        display_name: str,
+        municipality_code: str | None,
+        password: str,
+    ) -> None:
         """Create a staff account (admin, official, verifier, scheduler, analyst)."""
         municipality_id = None
         if municipality_code:
             municipality_id = db.session.scalar(
-                sa.select(Municipality.id).where(Municipality.code == municipality_code))
+                sa.select(Municipality.id).where(Municipality.code == municipality_code)
+            )
             if municipality_id is None:
                 raise click.ClickException(f"No municipality with code {municipality_code}.")
         try:
             user = identity.create_staff_user(
-                actor=None, role=Role(role), email=email, phone=phone, password=password,
-                display_name=display_name, municipality_id=municipality_id)
+                actor=None,
+                role=Role(role),
+                email=email,
+                phone=phone,
+                password=password,
+                display_name=display_name,
+                municipality_id=municipality_id,
+            )
         except Exception as error:  # a DomainError carries a readable message
             db.session.rollback()
             raise click.ClickException(str(error)) from error

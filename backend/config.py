@@ -32,9 +32,7 @@ def _env_int(name: str, default: int) -> int:
 
 def load_config() -> dict[str, Any]:
     """Build the configuration mapping from the environment."""
-    database_url = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'coproduction.db'}"
-    )
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'coproduction.db'}")
     secret = os.environ.get("SECRET_KEY") or _persistent_secret("secret_key")
     return {
         "SECRET_KEY": secret,

@@ -10,5 +10,11 @@ from backend.identity.models import AuthSession, Municipality, User
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-__all__ = ["MIGRATIONS_DIR", "AuditEntry", "AuthSession", "IdempotencyRecord", "Municipality",
-           "User"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "AuditEntry",
+    "AuthSession",
+    "IdempotencyRecord",
+    "Municipality",
+    "User",
+]

@@ -50,13 +50,13 @@ class SeoulDate(fields.Date):
         return None if value is None else value.isoformat()
 
 
-def Id(**kwargs: Any) -> fields.String:  # noqa: N802 - reads like a field class in schemas
+def Id(**kwargs: Any) -> fields.String:
     """An opaque id (ULID) field."""
     kwargs.setdefault("metadata", {}).setdefault("example", "01JD8X7Q2M4N5P6R7S8T9V0W1X")
     return fields.String(validate=validate.Regexp(ID_PATTERN, error="Not a valid id."), **kwargs)
 
 
-def Text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:  # noqa: N802
+def Text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
     """A string with a hard maximum length (every text input has one)."""
     return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
@@ -68,11 +68,13 @@ class PageArgsSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
     limit = fields.Integer(
-        load_default=20, validate=validate.Range(min=1, max=100),
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
         metadata={"description": "Page size, 1-100 (default 20)."},
     )
     cursor = fields.String(
-        load_default=None, validate=validate.Length(max=64),
+        load_default=None,
+        validate=validate.Length(max=64),
         metadata={"description": "Opaque cursor from the previous page's `next_cursor`."},
     )
 
@@ -84,22 +86,30 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     """The list envelope `{"items": [...], "next_cursor": ...}` for an item schema."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
     if name not in _page_schemas:
-        _page_schemas[name] = type(name, (OutputSchema,), {
-            "items": fields.List(fields.Nested(item_schema), required=True),
-            "next_cursor": fields.String(allow_none=True, required=True),
-        })
+        _page_schemas[name] = type(
+            name,
+            (OutputSchema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "next_cursor": fields.String(allow_none=True, required=True),
+            },
+        )
     return _page_schemas[name]
 
 
 class ErrorBodySchema(OutputSchema):
     """The inside of every error answer."""
 
-    code = fields.String(required=True, metadata={"example": "validation_failed",
-                                                  "description": "Stable machine code."})
+    code = fields.String(
+        required=True,
+        metadata={"example": "validation_failed", "description": "Stable machine code."},
+    )
     message = fields.String(required=True, metadata={"description": "For people (ko or en)."})
     # "fields" would shadow Schema.fields, hence the data_key.
     field_errors = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String()), required=True,
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        required=True,
         data_key="fields",
         metadata={"description": "Field name to messages; empty when no field is at fault."},
     )

@@ -25,7 +25,7 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 ERROR_RESPONSES = {
     "BadRequest": "Malformed request (e.g. invalid JSON: `malformed_json`).",
     "Unauthenticated": "No token, or a bad, expired or revoked one "
-                       "(`token_missing`, `token_invalid`, `token_expired`, `token_revoked`).",
+    "(`token_missing`, `token_invalid`, `token_expired`, `token_revoked`).",
     "Forbidden": "The caller's role may not do this (`permission_denied`).",
     "NotFound": "Not found, or not the caller's to see (`not_found`, `*_not_found`).",
     "Conflict": "The request clashes with the current state; `code` names the rule.",
@@ -81,37 +81,58 @@ def _decorate_operation(path: str, method: str, operation: dict[str, Any], acces
 def _components(spec: dict[str, Any]) -> None:
     components = spec.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
         "description": "Access token from /api/v1/auth/login (refresh token for /auth/refresh).",
     }
     components.setdefault("parameters", {})["IdempotencyKey"] = {
-        "name": "Idempotency-Key", "in": "header", "required": False,
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 128},
         "description": "Any unique string (a UUID). Retrying with the same key and body "
-                       "replays the first answer (header `Idempotency-Replayed: true`); the "
-                       "same key with another body is a 409 `idempotency_key_reused`.",
+        "replays the first answer (header `Idempotency-Replayed: true`); the "
+        "same key with another body is a 409 `idempotency_key_reused`.",
     }
-    example = {"error": {"code": "validation_failed", "message": "입력값을 확인해 주세요.",
-                         "fields": {"display_name": ["Missing data for required field."]}}}
+    example = {
+        "error": {
+            "code": "validation_failed",
+            "message": "입력값을 확인해 주세요.",
+            "fields": {"display_name": ["Missing data for required field."]},
+        }
+    }
     components["responses"] = {
-        name: {"description": text,
-               "content": {"application/json": {"schema": ERROR_REF, "example": example}}}
+        name: {
+            "description": text,
+            "content": {"application/json": {"schema": ERROR_REF, "example": example}},
+        }
         for name, text in ERROR_RESPONSES.items()
     }
     components["schemas"].pop("Error", None)
     components["schemas"]["Error"] = {
-        "type": "object", "required": ["error"], "additionalProperties": False,
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": False,
         "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}},
     }
     components["schemas"]["ErrorBody"] = {
-        "type": "object", "required": ["code", "message", "fields"],
+        "type": "object",
+        "required": ["code", "message", "fields"],
         "properties": {
-            "code": {"type": "string", "description": "Stable machine code.",
-                     "enum": sorted(MESSAGES)},
-            "message": {"type": "string", "description": "For people: Korean, or English "
-                                                         "with Accept-Language: en."},
-            "fields": {"type": "object",
-                       "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            "code": {
+                "type": "string",
+                "description": "Stable machine code.",
+                "enum": sorted(MESSAGES),
+            },
+            "message": {
+                "type": "string",
+                "description": "For people: Korean, or English with Accept-Language: en.",
+            },
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
         },
     }
     components["schemas"].pop("ErrorBodySchema", None)

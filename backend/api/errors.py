@@ -41,13 +41,21 @@ CODE_BY_HTTP_STATUS = {
 
 
 def error_response(
-    status: int, code: str, message: str, fields: Mapping[str, list[str]] | None = None,
+    status: int,
+    code: str,
+    message: str,
+    fields: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Build an error answer in the caller's language."""
     english = wants_english(request.headers.get("Accept-Language"))
-    body = {"error": {"code": code, "message": message_for(code, message, english=english),
-                      "fields": dict(fields or {})}}
+    body = {
+        "error": {
+            "code": code,
+            "message": message_for(code, message, english=english),
+            "fields": dict(fields or {}),
+        }
+    }
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():

@@ -22,37 +22,64 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
     "rule_violation": ("규칙에 어긋나는 요청입니다.", "The request breaks a rule."),
     "permission_denied": ("권한이 없습니다.", "You are not allowed to do this."),
     "unauthenticated": ("로그인이 필요합니다.", "Authentication required."),
-    "rate_limited": ("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
-                     "Too many requests; try again later."),
+    "rate_limited": (
+        "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+        "Too many requests; try again later.",
+    ),
     # tokens and login
     "token_missing": ("로그인이 필요합니다.", "A bearer token is required."),
     "token_invalid": ("유효하지 않은 토큰입니다.", "The token is not valid."),
     "token_expired": ("토큰이 만료되었습니다.", "The token has expired."),
-    "token_revoked": ("로그아웃되었거나 더 이상 유효하지 않은 토큰입니다.",
-                      "The token was revoked or its account is gone."),
-    "invalid_credentials": ("아이디 또는 비밀번호가 올바르지 않습니다.", "Wrong login or password."),
-    "account_locked": ("로그인 실패가 반복되어 잠시 잠겼습니다. 잠시 후 다시 시도해 주세요.",
-                       "Too many failed logins; try again later."),
+    "token_revoked": (
+        "로그아웃되었거나 더 이상 유효하지 않은 토큰입니다.",
+        "The token was revoked or its account is gone.",
+    ),
+    "invalid_credentials": (
+        "아이디 또는 비밀번호가 올바르지 않습니다.",
+        "Wrong login or password.",
+    ),
+    "account_locked": (
+        "로그인 실패가 반복되어 잠시 잠겼습니다. 잠시 후 다시 시도해 주세요.",
+        "Too many failed logins; try again later.",
+    ),
     "account_disabled": ("사용이 중지된 계정입니다.", "This account is disabled."),
-    "account_exists": ("이미 가입된 이메일 또는 전화번호입니다.",
-                       "An account with this e-mail or phone exists."),
-    "login_required": ("이메일 또는 전화번호를 입력해 주세요.", "Give an e-mail or a phone number."),
+    "account_exists": (
+        "이미 가입된 이메일 또는 전화번호입니다.",
+        "An account with this e-mail or phone exists.",
+    ),
+    "login_required": (
+        "이메일 또는 전화번호를 입력해 주세요.",
+        "Give an e-mail or a phone number.",
+    ),
     # identity administration
     "municipality_not_found": ("지자체를 찾을 수 없습니다.", "Municipality not found."),
-    "municipality_exists": ("이미 등록된 지자체 코드입니다.", "A municipality with this code exists."),
-    "municipality_required": ("이 역할에는 소속 지자체가 필요합니다.",
-                              "This role belongs to a municipality."),
+    "municipality_exists": (
+        "이미 등록된 지자체 코드입니다.",
+        "A municipality with this code exists.",
+    ),
+    "municipality_required": (
+        "이 역할에는 소속 지자체가 필요합니다.",
+        "This role belongs to a municipality.",
+    ),
     "municipality_not_allowed": ("이 역할은 지자체에 소속되지 않습니다.", "This role is national."),
     "user_not_found": ("사용자를 찾을 수 없습니다.", "User not found."),
-    "self_demotion": ("자기 자신의 권한을 낮추거나 삭제할 수 없습니다.",
-                      "Admins cannot demote, deactivate or delete themselves."),
+    "self_demotion": (
+        "자기 자신의 권한을 낮추거나 삭제할 수 없습니다.",
+        "Admins cannot demote, deactivate or delete themselves.",
+    ),
     # idempotency
-    "idempotency_key_reused": ("같은 Idempotency-Key가 다른 요청에 이미 사용되었습니다.",
-                               "This Idempotency-Key was used for a different request."),
-    "idempotency_key_in_use": ("같은 Idempotency-Key의 요청이 처리 중입니다.",
-                               "A request with this Idempotency-Key is in progress."),
-    "idempotency_key_invalid": ("Idempotency-Key 형식이 올바르지 않습니다.",
-                                "The Idempotency-Key header is not valid."),
+    "idempotency_key_reused": (
+        "같은 Idempotency-Key가 다른 요청에 이미 사용되었습니다.",
+        "This Idempotency-Key was used for a different request.",
+    ),
+    "idempotency_key_in_use": (
+        "같은 Idempotency-Key의 요청이 처리 중입니다.",
+        "A request with this Idempotency-Key is in progress.",
+    ),
+    "idempotency_key_invalid": (
+        "Idempotency-Key 형식이 올바르지 않습니다.",
+        "The Idempotency-Key header is not valid.",
+    ),
 }
 
 

@@ -35,14 +35,19 @@ def check_idempotency_key() -> Response | None:
     if request.method not in IDEMPOTENT_METHODS or key is None:
         return None
     if not _KEY_PATTERN.match(key):
-        return error_response(422, "idempotency_key_invalid", "Invalid Idempotency-Key.",
-                              {"Idempotency-Key": ["1-128 visible ASCII characters."]})
+        return error_response(
+            422,
+            "idempotency_key_invalid",
+            "Invalid Idempotency-Key.",
+            {"Idempotency-Key": ["1-128 visible ASCII characters."]},
+        )
     scope = _caller_scope()
     fingerprint = request_fingerprint(request.method, request.full_path, request.get_data())
     record = find_replay(scope=scope, key=key, fingerprint=fingerprint)
     if record is not None:
-        response = Response(record.body, status=record.status_code,
-                            content_type=record.content_type)
+        response = Response(
+            record.body, status=record.status_code, content_type=record.content_type
+        )
         if record.location:
             response.headers["Location"] = record.location
         response.headers["Idempotency-Replayed"] = "true"
@@ -55,9 +60,13 @@ def check_idempotency_key() -> Response | None:
 def _remember_answer(response: Response) -> None:
     scope, key, fingerprint = g.idempotency
     store_answer(
-        scope=scope, key=key, fingerprint=fingerprint, status_code=response.status_code,
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        status_code=response.status_code,
         content_type=response.content_type or "application/json",
-        location=response.headers.get("Location"), body=response.get_data(),
+        location=response.headers.get("Location"),
+        body=response.get_data(),
     )
 
 
@@ -75,8 +84,9 @@ def finish_transaction(response: Response) -> Response:
     except IntegrityError:
         db.session.rollback()
         if g.get("idempotency"):
-            return error_response(409, "idempotency_key_in_use",
-                                  "A request with this Idempotency-Key is in progress.")
+            return error_response(
+                409, "idempotency_key_in_use", "A request with this Idempotency-Key is in progress."
+            )
         return error_response(409, "conflict", "The request conflicts with the current state.")
     return response
 

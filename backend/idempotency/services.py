@@ -27,29 +27,47 @@ def find_replay(*, scope: str, key: str, fingerprint: str) -> IdempotencyRecord 
     """The stored answer for a key, or None; a key reused for another request is a conflict."""
     record = db.session.scalar(
         sa.select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key,
             IdempotencyRecord.created_at > utcnow() - RETENTION,
         )
     )
     if record is not None and record.fingerprint != fingerprint:
-        raise Conflict("This Idempotency-Key was used for a different request.",
-                       code="idempotency_key_reused")
+        raise Conflict(
+            "This Idempotency-Key was used for a different request.", code="idempotency_key_reused"
+        )
     return record
 
 
 def store_answer(
-    *, scope: str, key: str, fingerprint: str, status_code: int, content_type: str,
-    location: str | None, body: bytes,
+    *,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    content_type: str,
+    location: str | None,
+    body: bytes,
 ) -> None:
     """Keep the first answer in the request's own transaction (so it exists only if it acted)."""
-    db.session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
-        IdempotencyRecord.created_at <= utcnow() - RETENTION,
-    ))
-    db.session.add(IdempotencyRecord(
-        scope=scope, key=key, fingerprint=fingerprint, status_code=status_code,
-        content_type=content_type, location=location, body=body,
-    ))
+    db.session.execute(
+        sa.delete(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at <= utcnow() - RETENTION,
+        )
+    )
+    db.session.add(
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=status_code,
+            content_type=content_type,
+            location=location,
+            body=body,
+        )
+    )
     db.session.flush()
 
 

@@ -42,8 +42,13 @@ class User(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), index=False
     )
     role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, name="user_role", values_callable=lambda e: [r.value for r in e],
-                native_enum=False, length=16),
+        sa.Enum(
+            Role,
+            name="user_role",
+            values_callable=lambda e: [r.value for r in e],
+            native_enum=False,
+            length=16,
+        ),
         nullable=False,
     )
     #: Stored lower-case so that logins are case-insensitive.

@@ -8,8 +8,10 @@ from backend.permissions import STAFF_ROLES, Role
 from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDateTime, Text
 
 LOCALES = ("ko", "en")
-_PASSWORD = {"validate": validate.Length(min=10, max=128),
-             "metadata": {"description": "10-128 characters.", "example": "correct-horse-42"}}
+_PASSWORD = {
+    "validate": validate.Length(min=10, max=128),
+    "metadata": {"description": "10-128 characters.", "example": "correct-horse-42"},
+}
 _PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{6,18}[0-9]$", error="Not a valid phone number.")
 
 
@@ -46,8 +48,12 @@ class RegisterSchema(_LoginFields):
 
 
 class StaffCreateSchema(RegisterSchema):
-    role = fields.Enum(Role, by_value=True, required=True,
-                       validate=validate.OneOf(sorted(STAFF_ROLES, key=lambda r: r.value)))
+    role = fields.Enum(
+        Role,
+        by_value=True,
+        required=True,
+        validate=validate.OneOf(sorted(STAFF_ROLES, key=lambda r: r.value)),
+    )
     municipality_id = Id(load_default=None, allow_none=True)
 
 
@@ -59,9 +65,12 @@ class UserUpdateSchema(InputSchema):
 
 
 class LoginSchema(InputSchema):
-    identifier = Text(254, min_length=3, required=True,
-                      metadata={"description": "E-mail or phone number.",
-                                "example": "citizen1@gangnam.example"})
+    identifier = Text(
+        254,
+        min_length=3,
+        required=True,
+        metadata={"description": "E-mail or phone number.", "example": "citizen1@gangnam.example"},
+    )
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
 
 

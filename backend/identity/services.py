@@ -60,14 +60,22 @@ def create_municipality(
 ) -> Municipality:
     """Register a municipality (admin or the seed command)."""
     if db.session.scalar(sa.select(Municipality.id).where(Municipality.code == code)):
-        raise Conflict("A municipality with this code exists.", code="municipality_exists",
-                       fields={"code": ["Already in use."]})
+        raise Conflict(
+            "A municipality with this code exists.",
+            code="municipality_exists",
+            fields={"code": ["Already in use."]},
+        )
     municipality = Municipality(code=code, name=name, name_en=name_en, region=region)
     db.session.add(municipality)
     db.session.flush()
-    record_audit(actor=actor, action="municipality.create", target_type="municipality",
-                 target_id=municipality.id, municipality_id=municipality.id,
-                 details={"code": code, "name": name})
+    record_audit(
+        actor=actor,
+        action="municipality.create",
+        target_type="municipality",
+        target_id=municipality.id,
+        municipality_id=municipality.id,
+        details={"code": code, "name": name},
+    )
     return municipality
 
 
@@ -85,19 +93,34 @@ def _ensure_login_is_free(email: str | None, phone: str | None) -> None:
 
 
 def _new_user(
-    *, role: Role, email: str | None, phone: str | None, password: str, display_name: str,
-    municipality_id: str | None, locale: str,
+    *,
+    role: Role,
+    email: str | None,
+    phone: str | None,
+    password: str,
+    display_name: str,
+    municipality_id: str | None,
+    locale: str,
 ) -> User:
     email, phone = normalize_email(email), normalize_phone(phone)
     if not email and not phone:
         raise ValidationFailed(
-            "Give an e-mail address or a phone number.", code="login_required",
-            fields={"email": ["Give an e-mail or a phone."], "phone": ["Give an e-mail or a phone."]},
+            "Give an e-mail address or a phone number.",
+            code="login_required",
+            fields={
+                "email": ["Give an e-mail or a phone."],
+                "phone": ["Give an e-mail or a phone."],
+            },
         )
     _ensure_login_is_free(email, phone)
     user = User(
-        role=role, email=email, phone=phone, password_hash=hash_password(password),
-        display_name=display_name.strip(), municipality_id=municipality_id, locale=locale,
+        role=role,
+        email=email,
+        phone=phone,
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+        municipality_id=municipality_id,
+        locale=locale,
     )
     db.session.add(user)
     db.session.flush()
@@ -105,39 +128,77 @@ def _new_user(
 
 
 def register_citizen(
-    *, email: str | None, phone: str | None, password: str, display_name: str,
-    municipality_id: str, locale: str = "ko",
+    *,
+    email: str | None,
+    phone: str | None,
+    password: str,
+    display_name: str,
+    municipality_id: str,
+    locale: str = "ko",
 ) -> User:
     """A citizen signs up for their municipality."""
     get_municipality(municipality_id)
-    return _new_user(role=Role.CITIZEN, email=email, phone=phone, password=password,
-                     display_name=display_name, municipality_id=municipality_id, locale=locale)
+    return _new_user(
+        role=Role.CITIZEN,
+        email=email,
+        phone=phone,
+        password=password,
+        display_name=display_name,
+        municipality_id=municipality_id,
+        locale=locale,
+    )
 
 
 def _check_role_placement(role: Role, municipality_id: str | None) -> None:
     """Municipal roles need a municipality; national roles must not have one."""
     if role in MUNICIPAL_ROLES and not municipality_id:
-        raise ValidationFailed("This role belongs to a municipality.", code="municipality_required",
-                               fields={"municipality_id": ["Required for this role."]})
+        raise ValidationFailed(
+            "This role belongs to a municipality.",
+            code="municipality_required",
+            fields={"municipality_id": ["Required for this role."]},
+        )
     if role not in MUNICIPAL_ROLES and municipality_id:
-        raise ValidationFailed("This role is national.", code="municipality_not_allowed",
-                               fields={"municipality_id": ["Must be empty for this role."]})
+        raise ValidationFailed(
+            "This role is national.",
+            code="municipality_not_allowed",
+            fields={"municipality_id": ["Must be empty for this role."]},
+        )
     if municipality_id:
         get_municipality(municipality_id)
 
 
 def create_staff_user(
-    *, actor: User | None, role: Role, email: str | None, phone: str | None, password: str,
-    display_name: str, municipality_id: str | None, locale: str = "ko",
+    *,
+    actor: User | None,
+    role: Role,
+    email: str | None,
+    phone: str | None,
+    password: str,
+    display_name: str,
+    municipality_id: str | None,
+    locale: str = "ko",
 ) -> User:
     """An admin (or the CLI, with no actor) creates a staff account."""
     if actor is not None and not can_manage_users(actor):
         raise PermissionDenied("Only admins create staff accounts.")
     _check_role_placement(role, municipality_id)
-    user = _new_user(role=role, email=email, phone=phone, password=password,
-                     display_name=display_name, municipality_id=municipality_id, locale=locale)
-    record_audit(actor=actor, action="user.create", target_type="user", target_id=user.id,
-                 municipality_id=municipality_id, details={"role": role.value})
+    user = _new_user(
+        role=role,
+        email=email,
+        phone=phone,
+        password=password,
+        display_name=display_name,
+        municipality_id=municipality_id,
+        locale=locale,
+    )
+    record_audit(
+        actor=actor,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        municipality_id=municipality_id,
+        details={"role": role.value},
+    )
     return user
 
 
@@ -153,7 +214,11 @@ def get_user_for(*, viewer: User, user_id: str) -> User:
 
 
 def list_users(
-    *, viewer: User, limit: int, cursor: str | None, role: Role | None = None,
+    *,
+    viewer: User,
+    limit: int,
+    cursor: str | None,
+    role: Role | None = None,
     municipality_id: str | None = None,
 ) -> Page:
     """Users the viewer may see, newest first."""
@@ -166,8 +231,13 @@ def list_users(
 
 
 def update_user(
-    *, actor: User, user: User, role: Role | None = None, is_active: bool | None = None,
-    municipality_id: str | None = None, display_name: str | None = None,
+    *,
+    actor: User,
+    user: User,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    municipality_id: str | None = None,
+    display_name: str | None = None,
 ) -> User:
     """Change a user's role, placement, activity or name; effective on their next request."""
     if not can_manage_users(actor):
@@ -181,15 +251,25 @@ def update_user(
         new_municipality = None
     if role is not None or municipality_id is not None:
         _check_role_placement(new_role, new_municipality)
-    for name, value in (("role", new_role), ("municipality_id", new_municipality),
-                        ("is_active", is_active), ("display_name", display_name)):
+    for name, value in (
+        ("role", new_role),
+        ("municipality_id", new_municipality),
+        ("is_active", is_active),
+        ("display_name", display_name),
+    ):
         if value is not None and getattr(user, name) != value:
             changes[name] = value.value if isinstance(value, Role) else value
             setattr(user, name, value)
     if changes:
         db.session.flush()
-        record_audit(actor=actor, action="user.update", target_type="user", target_id=user.id,
-                     municipality_id=user.municipality_id, details=changes)
+        record_audit(
+            actor=actor,
+            action="user.update",
+            target_type="user",
+            target_id=user.id,
+            municipality_id=user.municipality_id,
+            details=changes,
+        )
     return user
 
 
@@ -205,8 +285,13 @@ def delete_user(*, actor: User, user: User) -> None:
     user.phone = None
     _revoke_all_sessions(user)
     db.session.flush()
-    record_audit(actor=actor, action="user.delete", target_type="user", target_id=user.id,
-                 municipality_id=user.municipality_id)
+    record_audit(
+        actor=actor,
+        action="user.delete",
+        target_type="user",
+        target_id=user.id,
+        municipality_id=user.municipality_id,
+    )
 
 
 # ---- login sessions -------------------------------------------------------------------------
@@ -258,17 +343,24 @@ def attempt_login(*, identifier: str, password: str, user_agent: str | None = No
         return LoginResult(error=invalid)
     seconds_locked = _lock_seconds_left(user)
     if seconds_locked:
-        return LoginResult(error=RateLimited("Too many failed logins; try again later.",
-                                             code="account_locked", retry_after=seconds_locked))
+        return LoginResult(
+            error=RateLimited(
+                "Too many failed logins; try again later.",
+                code="account_locked",
+                retry_after=seconds_locked,
+            )
+        )
     if not verify_password(user.password_hash, password):
         _register_failure(user)
         return LoginResult(error=invalid)
     if not user.is_usable:
-        return LoginResult(error=Unauthenticated("This account is disabled.",
-                                                 code="account_disabled"))
+        return LoginResult(
+            error=Unauthenticated("This account is disabled.", code="account_disabled")
+        )
     user.failed_logins, user.locked_until = 0, None
     session = AuthSession(
-        user_id=user.id, user_agent=(user_agent or "")[:200] or None,
+        user_id=user.id,
+        user_agent=(user_agent or "")[:200] or None,
         expires_at=utcnow() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"],
     )
     db.session.add(session)
