@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from backend.identity.models import User
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     """What a user is on the platform."""
 
     CITIZEN = "citizen"

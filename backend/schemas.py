@@ -50,13 +50,13 @@ class SeoulDate(fields.Date):
         return None if value is None else value.isoformat()
 
 
-def Id(**kwargs: Any) -> fields.String:  # noqa: N802 - reads like a field class in schemas
+def Id(**kwargs: Any) -> fields.String:
     """An opaque id (ULID) field."""
     kwargs.setdefault("metadata", {}).setdefault("example", "01JD8X7Q2M4N5P6R7S8T9V0W1X")
     return fields.String(validate=validate.Regexp(ID_PATTERN, error="Not a valid id."), **kwargs)
 
 
-def Text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:  # noqa: N802
+def Text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
     """A string with a hard maximum length (every text input has one)."""
     return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 

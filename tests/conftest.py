@@ -48,14 +48,16 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory):
     from backend import create_app
 
     os.environ["INSTANCE_DIR"] = str(tmp_path_factory.mktemp("instance"))
-    application = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        # A cheap Argon2 profile: the KDF is exercised, the suite stays fast.
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_KIB": 8,
-        "ARGON2_PARALLELISM": 1,
-    })
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            # A cheap Argon2 profile: the KDF is exercised, the suite stays fast.
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 8,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
     with application.app_context():
         upgrade()
     return application
@@ -72,7 +74,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
 
     with application.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        tables = list(reversed(db.metadata.sorted_tables))
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)

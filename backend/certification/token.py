@@ -38,7 +38,8 @@ QR_PREFIX = "CPC1:/"
 MAX_TOKEN_LENGTH = 2048
 DEFAULT_LEEWAY_SECONDS = 300
 
-# Claim names are one letter each: every byte saved is 2.7 QR bits in numeric mode.
+# One-letter claim names: each payload byte costs ~8.9 QR bits (4/3 base64url characters,
+# two digits each, 10 bits per 3 digits), and the QR must stay at version 13.
 CLAIM_ISSUER = "i"
 CLAIM_CERTIFICATE_ID = "c"
 CLAIM_KIND = "k"
@@ -363,6 +364,9 @@ def sign_compact_jws(
 ) -> str:
     """Sign a JSON payload as a compact ES256 JWS with the given header."""
     if isinstance(private_key, SigningKey):
+        if header.get("kid") != private_key.kid:
+            # Signing under another key's kid makes tokens that no verifier will ever accept.
+            raise ValueError("kid does not match the signing key")
         private_key = private_key.private_key
     if not isinstance(private_key, ec.EllipticCurvePrivateKey) or not isinstance(
         private_key.curve, ec.SECP256R1

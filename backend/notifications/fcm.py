@@ -388,9 +388,10 @@ def _redirect_service(service: Any, endpoint: str, send_url: str, max_connection
 
 def _read_environment_once(session: requests.Session, url: str) -> None:
     """Resolve proxy and CA-bundle settings from the environment now, not on every request."""
-    # requests re-reads them (and looks for ~/.netrc) per request when trust_env is on: about a
-    # third of the CPU each message costs. Proxies still apply (a closed government network may
-    # need one), as resolved for the FCM URL at start-up, NO_PROXY included.
+    # requests re-reads them (and looks for ~/.netrc) per request when trust_env is on: a
+    # quarter of the CPU each message costs (measured 1,170 -> 1,560 messages/s). Proxies
+    # still apply (a closed government network may need one), resolved for the FCM URL at
+    # start-up, NO_PROXY included.
     session.proxies.update(requests.utils.get_environ_proxies(url))
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if ca_bundle:

@@ -1,15 +1,14 @@
 """identity, audit log, idempotency
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 02:52:22.719141
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import backend.dbtypes
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

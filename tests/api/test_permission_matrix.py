@@ -34,8 +34,11 @@ def _concrete_path(rule) -> str:
 
 
 def test_every_endpoint_declares_access(app):
-    undeclared = [f"{method} {rule.rule}" for rule, method, view in _operations(app)
-                  if getattr(view, "access", None) is None]
+    undeclared = [
+        f"{method} {rule.rule}"
+        for rule, method, view in _operations(app)
+        if getattr(view, "access", None) is None
+    ]
     assert undeclared == [], "endpoints without an access rule (use @public or @requires)"
 
 
@@ -51,8 +54,12 @@ def test_permission_matrix(app, client, as_role, role):
         access = view.access
         # A fresh login per call: an earlier call (logout) may have ended the previous one.
         sent = auth_headers_for(user, refresh=access.refresh) if user else {}
-        response = client.open(_concrete_path(rule), method=method, headers=sent,
-                               json={} if method in ("POST", "PUT", "PATCH") else None)
+        response = client.open(
+            _concrete_path(rule),
+            method=method,
+            headers=sent,
+            json={} if method in ("POST", "PUT", "PATCH") else None,
+        )
         status = response.status_code
         where = f"{method} {rule.rule} as {role.value if role else 'anonymous'}: {status}"
         if access.public:

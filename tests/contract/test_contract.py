@@ -44,7 +44,8 @@ def test_every_operation_documents_auth_errors_and_an_answer(app):
             assert operation["x-roles"], where
             for code in ("401", "403"):
                 assert operation["responses"][code]["$ref"].endswith(
-                    ("Unauthenticated", "Forbidden")), where
+                    ("Unauthenticated", "Forbidden")
+                ), where
         if method == "post":
             refs = [p.get("$ref") for p in operation.get("parameters", [])]
             assert "#/components/parameters/IdempotencyKey" in refs, where

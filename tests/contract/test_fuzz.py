@@ -22,8 +22,12 @@ from schemathesis.specs.openapi.checks import (
 from backend.permissions import Role
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @pytest.fixture
