@@ -19,7 +19,7 @@ from backend.dbtypes import UTCDateTime, created_at_column, id_column
 from backend.extensions import db
 
 
-class Stage(str, enum.Enum):
+class Stage(enum.StrEnum):
     """The four stages of the policy process (계획, 결정, 집행, 평가), in order."""
 
     PLAN = "plan"
@@ -28,7 +28,7 @@ class Stage(str, enum.Enum):
     EVALUATE = "evaluate"
 
 
-class StageMode(str, enum.Enum):
+class StageMode(enum.StrEnum):
     """Who acted in a stage: the brief's rows (정부독자적, 시민독자적, 공동참여, 불명확)."""
 
     GOVERNMENT = "government"
@@ -37,25 +37,25 @@ class StageMode(str, enum.Enum):
     UNCLEAR = "unclear"
 
 
-class StageStatus(str, enum.Enum):
+class StageStatus(enum.StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     DONE = "done"
 
 
-class ProjectStatus(str, enum.Enum):
+class ProjectStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
     COMPLETED = "completed"
     ARCHIVED = "archived"
 
 
-class Visibility(str, enum.Enum):
+class Visibility(enum.StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"
 
 
-class ProjectField(str, enum.Enum):
+class ProjectField(enum.StrEnum):
     """Policy field of a project."""
 
     SAFETY = "safety"
@@ -70,7 +70,7 @@ class ProjectField(str, enum.Enum):
     OTHER = "other"
 
 
-class ActivityKind(str, enum.Enum):
+class ActivityKind(enum.StrEnum):
     WORKSHOP = "workshop"
     DELIBERATION = "deliberation"
     SURVEY = "survey"
@@ -80,14 +80,14 @@ class ActivityKind(str, enum.Enum):
     TRAINING = "training"
 
 
-class TrainingLevel(str, enum.Enum):
+class TrainingLevel(enum.StrEnum):
     """The brief's education programme: a basic 1-day course, an advanced 2-3 day course."""
 
     BASIC = "basic"
     ADVANCED = "advanced"
 
 
-class ParticipationStatus(str, enum.Enum):
+class ParticipationStatus(enum.StrEnum):
     REGISTERED = "registered"
     ATTENDED = "attended"
     CONFIRMED = "confirmed"
@@ -102,7 +102,7 @@ SEAT_HOLDING = frozenset(
 )
 
 
-class IndicatorKind(str, enum.Enum):
+class IndicatorKind(enum.StrEnum):
     """Facts officials record for the brief's evaluation indicators."""
 
     ORDINANCE = "ordinance"  # 조례 정비
@@ -111,7 +111,7 @@ class IndicatorKind(str, enum.Enum):
     EXCHANGE = "exchange"  # 주민자치회·마을공동체와의 교류 (with a partner)
 
 
-class PromotionChannel(str, enum.Enum):
+class PromotionChannel(enum.StrEnum):
     PRESS = "press"
     WEBSITE = "website"
     SNS = "sns"
@@ -124,7 +124,7 @@ class PromotionChannel(str, enum.Enum):
     OTHER = "other"
 
 
-class ExchangePartner(str, enum.Enum):
+class ExchangePartner(enum.StrEnum):
     RESIDENTS_ASSOCIATION = "residents_association"  # 주민자치회
     VILLAGE_COMMUNITY = "village_community"  # 마을공동체
     PRIVATE_PARTNER = "private_partner"  # 사업에 참여하는 민간 주체

@@ -30,7 +30,6 @@ from backend.identity.models import User
 from backend.pagination import Page, paginate
 from backend.participation import checkin
 from backend.participation.models import (
-    SEAT_HOLDING,
     Activity,
     ActivityKind,
     ExchangePartner,

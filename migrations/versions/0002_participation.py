@@ -10,11 +10,10 @@ Revises: 0001
 Create Date: 2026-11-25 03:06:11.633425
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import backend.dbtypes
-
 
 # revision identifiers, used by Alembic.
 revision = '0002'
