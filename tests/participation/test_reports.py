@@ -3,77 +3,21 @@ project's profile, surveys and the evaluation indicators."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from backend.clock import SEOUL
 from backend.errors import NotFound, PermissionDenied, RuleViolation
 from backend.extensions import db
 from backend.participation import reports, services
 from backend.participation.models import (
-    ActivityKind,
     ExchangePartner,
     IndicatorKind,
     ProjectField,
-    ProjectStatus,
     PromotionChannel,
-    Stage,
 )
 from backend.permissions import Role
-
-#: The brief's table (정책단계 별 정부 및 시민참여 정도): stage -> (government, citizen, joint,
-#: unclear) and the printed percentages.
-BRIEF = {
-    "plan": ((134, 12, 89, 0), (57.0, 5.1, 37.9, 0.0)),
-    "decide": ((40, 9, 186, 0), (17.0, 3.8, 79.1, 0.0)),
-    "implement": ((30, 7, 198, 0), (12.8, 3.0, 84.3, 0.0)),
-    "evaluate": ((87, 6, 97, 45), (37.0, 2.6, 41.3, 19.1)),
-}
-MODES = ("government", "citizen", "joint", "unclear")
-
-
-def build_brief_projects(official, citizen, *, year: int = 2018) -> list:
-    """235 projects whose stages are what the brief counted, made through the services only:
-    government work for "government", a confirmed citizen for "citizen", both for "joint"."""
-    plan = {
-        stage: [m for m, n in zip(MODES, counts, strict=True) for _ in range(n)]
-        for stage, (counts, _) in BRIEF.items()
-    }
-    start = datetime(year, 3, 2, 1, 0, tzinfo=SEOUL)
-    projects = []
-    for index in range(235):
-        project = services.create_project(
-            actor=official,
-            title=f"사례 {index + 1}",
-            field=ProjectField.SAFETY,
-            starts_on=date(year, 1, 1),
-            ends_on=date(year, 12, 31),
-            status=ProjectStatus.ACTIVE,
-        )
-        for stage in Stage:
-            mode = plan[stage.value][index]
-            if mode in ("government", "joint"):
-                services.log_government_work(
-                    actor=official, project=project, stage=stage, title="행정 단독 업무"
-                )
-            if mode in ("citizen", "joint"):
-                activity = services.create_activity(
-                    actor=official,
-                    project=project,
-                    stage=stage,
-                    kind=ActivityKind.MEETING,
-                    title="주민 참여",
-                    starts_at=start,
-                    ends_at=start + timedelta(hours=2),
-                )
-                participation = services.record_participation(
-                    actor=official, activity=activity, user_id=citizen.id, attended=True
-                )
-                services.confirm_participation(actor=official, participation=participation)
-        projects.append(project)
-    db.session.commit()
-    return projects
+from tests.fixtures.participation import BRIEF, MODES, build_brief_projects
 
 
 def test_the_stage_mode_table_gives_back_the_brief(official, create_user, create_project, clock):
