@@ -299,6 +299,8 @@ class Activity(db.Model):
     capacity: Mapped[int | None] = mapped_column(sa.Integer)
     #: Participations holding a seat (registered, attended, confirmed); kept by the services.
     registered_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    #: Set when another domain's event made the activity, e.g. "meeting:<meeting id>".
+    source_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_by: Mapped[str | None] = mapped_column(sa.String(26))
     created_at: Mapped[datetime] = created_at_column()
 

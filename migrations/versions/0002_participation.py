@@ -7,7 +7,7 @@ are those the lists and the maintained-counter reports need (see backend/partici
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 03:06:11.633425
+Create Date: 2026-11-25 03:12:35.184961
 
 """
 import sqlalchemy as sa
@@ -107,6 +107,7 @@ def upgrade():
     sa.Column('ends_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=True),
     sa.Column('registered_count', sa.Integer(), nullable=False),
+    sa.Column('source_key', sa.String(length=64), nullable=True),
     sa.Column('created_by', sa.String(length=26), nullable=True),
     sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('capacity IS NULL OR capacity > 0', name=op.f('ck_activities_capacity_positive')),
@@ -115,7 +116,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_activities_municipality_id_municipalities')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_activities_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['stage_id'], ['project_stages.id'], name=op.f('fk_activities_stage_id_project_stages'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities')),
+    sa.UniqueConstraint('source_key', name=op.f('uq_activities_source_key'))
     )
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index('ix_activities_municipality', ['municipality_id', 'id'], unique=False)

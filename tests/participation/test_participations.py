@@ -341,3 +341,38 @@ def test_seat_counter_survives_concurrent_style_updates(official, create_activit
     )
     with pytest.raises(RuleViolation):
         services._take_seat(stale)
+
+
+def test_a_checked_in_meeting_becomes_a_confirmed_participation(
+    app, create_project, create_user, clock, published
+):
+    project = create_project()
+    citizen = create_user(Role.CITIZEN)
+    payload = {
+        "registration_id": "R1",
+        "meeting_id": "01JD8X7Q2M4N5P6R7S8T9V0W1X",
+        "user_id": citizen.id,
+        "municipality_id": project.municipality_id,
+        "project_id": project.id,
+        "stage": "decide",
+        "title": "시민위원회 정기회의",
+        "starts_at": clock.now - timedelta(hours=1),
+        "ends_at": clock.now + timedelta(hours=1),
+        "actor_id": None,
+    }
+    events.publish(events.MEETING_ATTENDED, **payload)
+    events.publish(events.MEETING_ATTENDED, **payload)  # a second delivery changes nothing
+    db.session.commit()
+    (participation,) = db.session.scalars(sa.select(Participation)).all()
+    assert (participation.status, participation.stage.value, participation.hours) == (
+        PS.CONFIRMED,
+        "decide",
+        2.0,
+    )
+    assert participation.activity.kind.value == "meeting"
+    stage = db.session.get(ProjectStage, participation.stage_id)
+    assert (stage.mode.value, stage.confirmed_count) == ("citizen", 1)
+    assert [name for name, _ in published] == [events.PARTICIPATION_CONFIRMED]
+    # Meetings without a project stage are not participations.
+    events.publish(events.MEETING_ATTENDED, **{**payload, "meeting_id": "X", "project_id": None})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Participation)) == 1
