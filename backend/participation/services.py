@@ -1066,10 +1066,8 @@ def record_meeting_attendance(
         participation = _new_participation(
             activity, user_id, recorded_by=actor_id, status=PS.ATTENDED
         )
-    elif participation.status == PS.CONFIRMED:
-        return participation
     elif participation.status not in (PS.REGISTERED, PS.ATTENDED):
-        return participation
+        return participation  # confirmed already (a second delivery), or decided otherwise
     actor = db.session.get(User, actor_id) if actor_id else None
     participation.status = PS.CONFIRMED
     participation.hours = default_hours(activity)
