@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, lazyload, make_transient_to_detached, selectinload
 
 from backend import events
 from backend.audit.services import record_audit
@@ -27,6 +27,7 @@ from backend.errors import (
 )
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ids import new_id
 from backend.pagination import Page, paginate
 from backend.participation import checkin
 from backend.participation.models import (
@@ -164,7 +165,6 @@ def _bump_stage(
 
 def _take_seat(activity: Activity) -> None:
     """Count one more seat taken, refusing atomically when the activity is full."""
-    db.session.flush()
     table = Activity.__table__
     result = db.session.execute(
         sa.update(table)
@@ -752,8 +752,10 @@ def _move(participation: Participation, target: ParticipationStatus) -> None:
 def _new_participation(
     activity: Activity, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
 ) -> Participation:
+    """Insert a participation (one Core INSERT, the hot path of recording) and attach it."""
     now = utcnow()
     participation = Participation(
+        id=new_id(),
         municipality_id=activity.municipality_id,
         user_id=user_id,
         activity_id=activity.id,
@@ -762,10 +764,20 @@ def _new_participation(
         stage=activity.stage,
         activity_starts_at=activity.starts_at,
         status=status,
+        hours=None,
         registered_at=now,
         attended_at=now if status == PS.ATTENDED else None,
+        decided_at=None,
+        decided_by=None,
+        rejection_reason=None,
         recorded_by=recorded_by,
     )
+    table = Participation.__table__
+    db.session.execute(
+        sa.insert(table).values({c: getattr(participation, c.key) for c in table.columns})
+    )
+    # Known to the session as the stored row, without a unit-of-work INSERT.
+    make_transient_to_detached(participation)
     db.session.add(participation)
     return participation
 
@@ -815,7 +827,17 @@ def record_participation(
     _ensure_manager(actor, activity)
     if activity.project.status not in (ProjectStatus.ACTIVE, ProjectStatus.COMPLETED):
         raise RuleViolation("The project is not open for participation.", code="project_not_open")
-    citizen = db.session.get(User, user_id)
+    # The citizen and any earlier record of theirs here, in one round trip.
+    row = db.session.execute(
+        sa.select(User, Participation)
+        .outerjoin(
+            Participation,
+            sa.and_(Participation.user_id == User.id, Participation.activity_id == activity.id),
+        )
+        .where(User.id == user_id)
+        .options(lazyload(User.municipality))
+    ).first()
+    citizen, existing = row if row is not None else (None, None)
     if (
         citizen is None
         or citizen.role != Role.CITIZEN
@@ -827,19 +849,20 @@ def record_participation(
             code="user_not_found",
             fields={"user_id": ["No such citizen in this municipality."]},
         )
-    existing = _existing(activity.id, user_id)
     if existing is not None:
         participation = _rejoin(existing, activity)
         participation.recorded_by = actor.id
+        if attended:
+            participation.status = PS.ATTENDED
+            participation.attended_at = utcnow()
     else:
         _take_seat(activity)
         participation = _new_participation(
-            activity, user_id, recorded_by=actor.id, status=PS.REGISTERED
+            activity,
+            user_id,
+            recorded_by=actor.id,
+            status=PS.ATTENDED if attended else PS.REGISTERED,
         )
-    if attended:
-        participation.status = PS.ATTENDED
-        participation.attended_at = utcnow()
-    db.session.flush()
     record_audit(
         actor=actor,
         action="participation.record",
@@ -852,6 +875,7 @@ def record_participation(
             "status": participation.status.value,
         },
     )
+    db.session.flush()
     return participation
 
 
