@@ -163,17 +163,25 @@ def _bump_stage(
     _expire_cached(ProjectStage, stage_id)
 
 
+_ACTIVITIES = Activity.__table__
+#: Built once: the hot path of recording pays no statement construction.
+_TAKE_SEAT = (
+    sa.update(_ACTIVITIES)
+    .where(
+        _ACTIVITIES.c.id == sa.bindparam("activity_id"),
+        sa.or_(
+            _ACTIVITIES.c.capacity.is_(None),
+            _ACTIVITIES.c.registered_count < _ACTIVITIES.c.capacity,
+        ),
+    )
+    .values(registered_count=_ACTIVITIES.c.registered_count + 1)
+)
+_INSERT_PARTICIPATION = sa.insert(Participation.__table__)
+
+
 def _take_seat(activity: Activity) -> None:
     """Count one more seat taken, refusing atomically when the activity is full."""
-    table = Activity.__table__
-    result = db.session.execute(
-        sa.update(table)
-        .where(
-            table.c.id == activity.id,
-            sa.or_(table.c.capacity.is_(None), table.c.registered_count < table.c.capacity),
-        )
-        .values(registered_count=table.c.registered_count + 1)
-    )
+    result = db.session.execute(_TAKE_SEAT, {"activity_id": activity.id})
     _expire_cached(Activity, activity.id)
     if result.rowcount == 0:
         raise RuleViolation("This activity is full.", code="activity_full")
@@ -772,9 +780,9 @@ def _new_participation(
         rejection_reason=None,
         recorded_by=recorded_by,
     )
-    table = Participation.__table__
     db.session.execute(
-        sa.insert(table).values({c: getattr(participation, c.key) for c in table.columns})
+        _INSERT_PARTICIPATION,
+        {c.key: getattr(participation, c.key) for c in Participation.__table__.columns},
     )
     # Known to the session as the stored row, without a unit-of-work INSERT.
     make_transient_to_detached(participation)
