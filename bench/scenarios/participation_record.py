@@ -104,6 +104,10 @@ def prepare_app(workdir: Path) -> dict[str, str]:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
             connection.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
+        # The baseline's table lives in the same database (its setup ran first): put it back.
+        from bench.bare_app import ensure_table
+
+        ensure_table(url.replace("postgresql+psycopg2://", "postgresql://"), empty=True)
     from flask_migrate import upgrade
 
     from backend import create_app
