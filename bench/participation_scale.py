@@ -36,12 +36,27 @@ from bench.harness import RESULTS_DIR
 
 GOAL_MS = 20.0
 STAGES = ("plan", "decide", "implement", "evaluate")
-FIELDS = ("safety", "youth", "welfare", "environment", "local_economy", "culture", "health",
-          "education", "transport", "other")
+FIELDS = (
+    "safety",
+    "youth",
+    "welfare",
+    "environment",
+    "local_economy",
+    "culture",
+    "health",
+    "education",
+    "transport",
+    "other",
+)
 KINDS = ("workshop", "deliberation", "survey", "field_work", "meeting", "monitoring", "training")
 #: (status, share) of generated participations.
-STATUSES = (("confirmed", 0.70), ("attended", 0.08), ("registered", 0.12), ("cancelled", 0.05),
-            ("no_show", 0.05))
+STATUSES = (
+    ("confirmed", 0.70),
+    ("attended", 0.08),
+    ("registered", 0.12),
+    ("cancelled", 0.05),
+    ("no_show", 0.05),
+)
 PASSWORD_HASH = "$argon2id$v=19$m=8,t=1,p=1$YmVuY2hzYWx0$bm90LWEtcmVhbC1oYXNoLWZvci1iZW5jaA"
 
 
@@ -77,29 +92,91 @@ class Generator:
         municipality_ids = _ids(self.n_municipalities)
         self.tables["municipalities"] = (
             ["id", "code", "name", "name_en", "region", "created_at"],
-            [(m, f"{90000 + i}", f"벤치시{i}", None, "벤치도", self.created)
-             for i, m in enumerate(municipality_ids)])
+            [
+                (m, f"{90000 + i}", f"벤치시{i}", None, "벤치도", self.created)
+                for i, m in enumerate(municipality_ids)
+            ],
+        )
         citizen_ids = _ids(self.n_citizens)
         citizens_of: dict[str, list[str]] = defaultdict(list)
         users = []
         for i, user_id in enumerate(citizen_ids):
             place = municipality_ids[i % self.n_municipalities]
             citizens_of[place].append(user_id)
-            users.append((user_id, place, "citizen", f"c{i}@bench.example", None, PASSWORD_HASH,
-                          f"시민{i}", "ko", True, 0, None, self.created, None))
+            users.append(
+                (
+                    user_id,
+                    place,
+                    "citizen",
+                    f"c{i}@bench.example",
+                    None,
+                    PASSWORD_HASH,
+                    f"시민{i}",
+                    "ko",
+                    True,
+                    0,
+                    None,
+                    self.created,
+                    None,
+                )
+            )
         self.analyst_id = _ids(1)[0]
-        users.append((self.analyst_id, None, "analyst", "analyst@bench.example", None,
-                      PASSWORD_HASH, "분석관", "ko", True, 0, None, self.created, None))
+        users.append(
+            (
+                self.analyst_id,
+                None,
+                "analyst",
+                "analyst@bench.example",
+                None,
+                PASSWORD_HASH,
+                "분석관",
+                "ko",
+                True,
+                0,
+                None,
+                self.created,
+                None,
+            )
+        )
         self.official_ids = {}
         for place in municipality_ids:
             official = _ids(1)[0]
             self.official_ids[place] = official
-            users.append((official, place, "official", f"o-{place}@bench.example", None,
-                          PASSWORD_HASH, "공무원", "ko", True, 0, None, self.created, None))
+            users.append(
+                (
+                    official,
+                    place,
+                    "official",
+                    f"o-{place}@bench.example",
+                    None,
+                    PASSWORD_HASH,
+                    "공무원",
+                    "ko",
+                    True,
+                    0,
+                    None,
+                    self.created,
+                    None,
+                )
+            )
         self.tables["users"] = (
-            ["id", "municipality_id", "role", "email", "phone", "password_hash", "display_name",
-             "locale", "is_active", "failed_logins", "locked_until", "created_at", "deleted_at"],
-            users)
+            [
+                "id",
+                "municipality_id",
+                "role",
+                "email",
+                "phone",
+                "password_hash",
+                "display_name",
+                "locale",
+                "is_active",
+                "failed_logins",
+                "locked_until",
+                "created_at",
+                "deleted_at",
+            ],
+            users,
+        )
         self.citizens_of = citizens_of
 
         projects, stages, activities, works = [], [], [], []
@@ -113,29 +190,78 @@ class Generator:
             field = FIELDS[i % len(FIELDS)]
             status = "draft" if i % 50 == 0 else ("completed" if year < 2026 else "active")
             starts_on, ends_on = date(year, 1, 1), date(year, 12, 31)
-            projects.append((project_id, place, f"사업 {i}", "", field, starts_on, ends_on, status,
-                             "public", self.official_ids[place], self.created))
+            projects.append(
+                (
+                    project_id,
+                    place,
+                    f"사업 {i}",
+                    "",
+                    field,
+                    starts_on,
+                    ends_on,
+                    status,
+                    "public",
+                    self.official_ids[place],
+                    self.created,
+                )
+            )
             for position, stage in enumerate(STAGES, start=1):
                 stage_id = _ids(1)[0]
                 stage_of[(project_id, stage)] = stage_id
                 government = rng.choice((0, 0, 1, 1, 2))
-                stage_meta[stage_id] = {"project": project_id, "place": place, "year": year,
-                                        "field": field, "status": status, "position": position,
-                                        "stage": stage, "government": government,
-                                        "confirmed": 0, "hours": 0.0}
+                stage_meta[stage_id] = {
+                    "project": project_id,
+                    "place": place,
+                    "year": year,
+                    "field": field,
+                    "status": status,
+                    "position": position,
+                    "stage": stage,
+                    "government": government,
+                    "confirmed": 0,
+                    "hours": 0.0,
+                }
                 for _ in range(government):
-                    works.append((_ids(1)[0], place, project_id, stage_id, stage, "행정 업무",
-                                  "", starts_on, self.official_ids[place], self.created))
+                    works.append(
+                        (
+                            _ids(1)[0],
+                            place,
+                            project_id,
+                            stage_id,
+                            stage,
+                            "행정 업무",
+                            "",
+                            starts_on,
+                            self.official_ids[place],
+                            self.created,
+                        )
+                    )
             for a in range(self.activities_per_project):
                 stage = STAGES[a % 4]
                 day = starts_on + timedelta(days=rng.randrange(0, 360))
                 start = datetime(day.year, day.month, day.day, 5, 0, tzinfo=UTC)
                 kind = KINDS[rng.randrange(len(KINDS))]
                 level = "basic" if kind == "training" else None
-                row = [_ids(1)[0], place, project_id, stage_of[(project_id, stage)], stage, kind,
-                       level, f"활동 {i}-{a}", "", "주민센터", None, start,
-                       start + timedelta(hours=2), None, 0, None, self.official_ids[place],
-                       self.created]
+                row = [
+                    _ids(1)[0],
+                    place,
+                    project_id,
+                    stage_of[(project_id, stage)],
+                    stage,
+                    kind,
+                    level,
+                    f"활동 {i}-{a}",
+                    "",
+                    "주민센터",
+                    None,
+                    start,
+                    start + timedelta(hours=2),
+                    None,
+                    0,
+                    None,
+                    self.official_ids[place],
+                    self.created,
+                ]
                 activities.append(row)
                 activities_of[place].append(row)
 
@@ -157,11 +283,26 @@ class Generator:
                 hours = float(rng.choice((1, 1.5, 2, 2.5, 3))) if status == "confirmed" else None
                 start = activity[11]
                 decided = start + timedelta(hours=3) if status in ("confirmed", "no_show") else None
-                participations.append((
-                    None, place, user_id, activity[0], activity[2], activity[3], activity[4],
-                    start, status, hours, start - timedelta(days=3),
-                    start if status in ("attended", "confirmed") else None, decided,
-                    self.official_ids[place] if decided else None, None, None))
+                participations.append(
+                    (
+                        None,
+                        place,
+                        user_id,
+                        activity[0],
+                        activity[2],
+                        activity[3],
+                        activity[4],
+                        start,
+                        status,
+                        hours,
+                        start - timedelta(days=3),
+                        start if status in ("attended", "confirmed") else None,
+                        decided,
+                        self.official_ids[place] if decided else None,
+                        None,
+                        None,
+                    )
+                )
                 if status in ("registered", "attended", "confirmed"):
                     activity[14] += 1
                 if status == "confirmed":
@@ -171,36 +312,133 @@ class Generator:
                 made += 1
         # Ids in registration order, so "newest first" pages are meaningful.
         participations.sort(key=lambda row: row[10])
-        for row_id, index in zip(_ids(len(participations)), range(len(participations)),
-                                 strict=True):
+        for row_id, index in zip(
+            _ids(len(participations)), range(len(participations)), strict=True
+        ):
             participations[index] = (row_id, *participations[index][1:])
 
         for stage_id, meta in stage_meta.items():
             mode = _mode(meta["government"], meta["confirmed"])
-            stages.append((stage_id, meta["project"], meta["stage"], meta["position"], None, None,
-                           "planned", mode, None, None, mode, meta["government"],
-                           meta["confirmed"], round(meta["hours"], 2), meta["place"],
-                           meta["year"], meta["field"], meta["status"]))
+            stages.append(
+                (
+                    stage_id,
+                    meta["project"],
+                    meta["stage"],
+                    meta["position"],
+                    None,
+                    None,
+                    "planned",
+                    mode,
+                    None,
+                    None,
+                    mode,
+                    meta["government"],
+                    meta["confirmed"],
+                    round(meta["hours"], 2),
+                    meta["place"],
+                    meta["year"],
+                    meta["field"],
+                    meta["status"],
+                )
+            )
         self.tables["projects"] = (
-            ["id", "municipality_id", "title", "summary", "field", "starts_on", "ends_on",
-             "status", "visibility", "created_by", "created_at"], projects)
+            [
+                "id",
+                "municipality_id",
+                "title",
+                "summary",
+                "field",
+                "starts_on",
+                "ends_on",
+                "status",
+                "visibility",
+                "created_by",
+                "created_at",
+            ],
+            projects,
+        )
         self.tables["project_stages"] = (
-            ["id", "project_id", "stage", "position", "starts_on", "ends_on", "status",
-             "derived_mode", "override_mode", "override_reason", "mode",
-             "government_work_count", "confirmed_count", "confirmed_hours", "municipality_id",
-             "year", "field", "project_status"], stages)
+            [
+                "id",
+                "project_id",
+                "stage",
+                "position",
+                "starts_on",
+                "ends_on",
+                "status",
+                "derived_mode",
+                "override_mode",
+                "override_reason",
+                "mode",
+                "government_work_count",
+                "confirmed_count",
+                "confirmed_hours",
+                "municipality_id",
+                "year",
+                "field",
+                "project_status",
+            ],
+            stages,
+        )
         self.tables["government_work"] = (
-            ["id", "municipality_id", "project_id", "stage_id", "stage", "title", "description",
-             "performed_on", "created_by", "created_at"], works)
+            [
+                "id",
+                "municipality_id",
+                "project_id",
+                "stage_id",
+                "stage",
+                "title",
+                "description",
+                "performed_on",
+                "created_by",
+                "created_at",
+            ],
+            works,
+        )
         self.tables["activities"] = (
-            ["id", "municipality_id", "project_id", "stage_id", "stage", "kind", "training_level",
-             "title", "description", "place", "online_url", "starts_at", "ends_at", "capacity",
-             "registered_count", "source_key", "created_by", "created_at"],
-            [tuple(a) for a in activities])
+            [
+                "id",
+                "municipality_id",
+                "project_id",
+                "stage_id",
+                "stage",
+                "kind",
+                "training_level",
+                "title",
+                "description",
+                "place",
+                "online_url",
+                "starts_at",
+                "ends_at",
+                "capacity",
+                "registered_count",
+                "source_key",
+                "created_by",
+                "created_at",
+            ],
+            [tuple(a) for a in activities],
+        )
         self.tables["participations"] = (
-            ["id", "municipality_id", "user_id", "activity_id", "project_id", "stage_id", "stage",
-             "activity_starts_at", "status", "hours", "registered_at", "attended_at",
-             "decided_at", "decided_by", "rejection_reason", "recorded_by"], participations)
+            [
+                "id",
+                "municipality_id",
+                "user_id",
+                "activity_id",
+                "project_id",
+                "stage_id",
+                "stage",
+                "activity_starts_at",
+                "status",
+                "hours",
+                "registered_at",
+                "attended_at",
+                "decided_at",
+                "decided_by",
+                "rejection_reason",
+                "recorded_by",
+            ],
+            participations,
+        )
         # A citizen with a long history, for the history timing.
         counts: dict[str, int] = defaultdict(int)
         for row in participations:
@@ -235,8 +473,15 @@ def _copy_value(value: Any) -> str:
 
 def load(url: str, generator: Generator) -> dict[str, float]:
     """Insert every generated table; returns seconds per table."""
-    order = ["municipalities", "users", "projects", "project_stages", "government_work",
-             "activities", "participations"]
+    order = [
+        "municipalities",
+        "users",
+        "projects",
+        "project_stages",
+        "government_work",
+        "activities",
+        "participations",
+    ]
     timings = {}
     if url.startswith("sqlite"):
         connection = sqlite3.connect(url.removeprefix("sqlite:///"))
@@ -244,11 +489,14 @@ def load(url: str, generator: Generator) -> dict[str, float]:
         for table in order:
             columns, rows = generator.tables[table]
             started = time.perf_counter()
-            sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-                   f"VALUES ({', '.join('?' * len(columns))})")
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})"
+            )
             for chunk in range(0, len(rows), 50_000):
-                connection.executemany(sql, ([_sqlite_value(v) for v in row]
-                                             for row in rows[chunk:chunk + 50_000]))
+                connection.executemany(
+                    sql, ([_sqlite_value(v) for v in row] for row in rows[chunk : chunk + 50_000])
+                )
             connection.commit()
             timings[table] = time.perf_counter() - started
         connection.execute("ANALYZE")
@@ -280,9 +528,11 @@ def load(url: str, generator: Generator) -> dict[str, float]:
 
 def _stats(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    return {"median_ms": round(statistics.median(ordered) * 1000, 3),
-            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
-            "runs": len(ordered)}
+    return {
+        "median_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
+        "runs": len(ordered),
+    }
 
 
 def _time(fn, runs: int) -> dict[str, float]:
@@ -308,24 +558,31 @@ def measure(app: Any, generator: Generator, *, runs: int) -> dict[str, Any]:
         place = generator.tables["municipalities"][1][0][0]
         official = db.session.get(User, generator.official_ids[place])
         results["stage_modes_service_all"] = _time(
-            lambda: reports.stage_mode_report(viewer=analyst), runs)
+            lambda: reports.stage_mode_report(viewer=analyst), runs
+        )
         results["stage_modes_service_year"] = _time(
-            lambda: reports.stage_mode_report(viewer=analyst, year=2020), runs)
+            lambda: reports.stage_mode_report(viewer=analyst, year=2020), runs
+        )
         results["stage_modes_service_official"] = _time(
-            lambda: reports.stage_mode_report(viewer=official), runs)
+            lambda: reports.stage_mode_report(viewer=official), runs
+        )
 
         def history(pool):
             user = db.session.get(User, rng.choice(pool))
-            services.list_my_participations(user=user, limit=20, cursor=None).items[0].activity
+            page = services.list_my_participations(user=user, limit=20, cursor=None)
+            assert page.items[0].activity.title  # the activity came with the page
             db.session.expunge_all()
 
         results["history_service_typical"] = _time(
-            lambda: history(generator.typical_citizens), runs)
+            lambda: history(generator.typical_citizens), runs
+        )
         results["history_service_busiest"] = _time(lambda: history(generator.busy_citizens), runs)
 
         analyst_headers = auth_headers_for(analyst)
-        citizen_headers = [auth_headers_for(db.session.get(User, user_id))
-                           for user_id in generator.typical_citizens[:20]]
+        citizen_headers = [
+            auth_headers_for(db.session.get(User, user_id))
+            for user_id in generator.typical_citizens[:20]
+        ]
         db.session.remove()
 
     client = app.test_client()
@@ -335,32 +592,45 @@ def measure(app: Any, generator: Generator, *, runs: int) -> dict[str, Any]:
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
 
     results["stage_modes_http_all"] = _time(
-        lambda: get("/api/v1/reports/stage-modes", analyst_headers), runs)
+        lambda: get("/api/v1/reports/stage-modes", analyst_headers), runs
+    )
     results["stage_modes_http_csv"] = _time(
-        lambda: get("/api/v1/reports/stage-modes?format=csv", analyst_headers), runs)
+        lambda: get("/api/v1/reports/stage-modes?format=csv", analyst_headers), runs
+    )
     results["history_http_typical"] = _time(
-        lambda: get("/api/v1/me/participations", rng.choice(citizen_headers)), runs)
+        lambda: get("/api/v1/me/participations", rng.choice(citizen_headers)), runs
+    )
     results["summary_http_typical"] = _time(
-        lambda: get("/api/v1/me/participations/summary", rng.choice(citizen_headers)), runs)
+        lambda: get("/api/v1/me/participations/summary", rng.choice(citizen_headers)), runs
+    )
 
     # What the maintained counters save: the same table straight from the participations.
     with app.app_context():
         raw = sa.text(
             "SELECT ps.stage, COUNT(DISTINCT ps.id) FROM project_stages ps "
             "JOIN participations p ON p.stage_id = ps.id WHERE p.status = 'confirmed' "
-            "GROUP BY ps.stage")
+            "GROUP BY ps.stage"
+        )
         results["raw_group_by_over_participations"] = _time(
-            lambda: db.session.execute(raw).all(), 3)
+            lambda: db.session.execute(raw).all(), 3
+        )
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     """Generate, load, measure, print and write bench/results/participation_scale.json."""
     parser = argparse.ArgumentParser(prog="python -m bench.participation_scale")
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="1.0 = 100k citizens, 5k projects, 1M participations")
-    parser.add_argument("--database-url", default=None,
-                        help="PostgreSQL URL (emptied first); default: a fresh SQLite file")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1.0 = 100k citizens, 5k projects, 1M participations",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL URL (emptied first); default: a fresh SQLite file",
+    )
     parser.add_argument("--runs", type=int, default=200, help="timed runs per figure")
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 1.0:
@@ -392,8 +662,11 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {table: len(rows) for table, (_, rows) in generator.tables.items()}
     print(f"generated in {generated:.1f} s: {sizes}", flush=True)
     load_times = load(url, generator)
-    print(f"loaded in {sum(load_times.values()):.1f} s: "
-          + ", ".join(f"{t} {s:.1f}s" for t, s in load_times.items()), flush=True)
+    print(
+        f"loaded in {sum(load_times.values()):.1f} s: "
+        + ", ".join(f"{t} {s:.1f}s" for t, s in load_times.items()),
+        flush=True,
+    )
 
     results = measure(app, generator, runs=args.runs)
     kind = "postgresql" if url.startswith("postgresql") else "sqlite"
@@ -402,14 +675,26 @@ def main(argv: list[str] | None = None) -> int:
         goal = ""
         if name.startswith(("stage_modes", "history", "summary")):
             goal = "ok" if figures["median_ms"] <= GOAL_MS else f"OVER {GOAL_MS:g} ms"
-        print(f"  {name:<36} median {figures['median_ms']:>9.3f} ms   "
-              f"p95 {figures['p95_ms']:>9.3f} ms   {goal}")
+        print(
+            f"  {name:<36} median {figures['median_ms']:>9.3f} ms   "
+            f"p95 {figures['p95_ms']:>9.3f} ms   {goal}"
+        )
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     out = RESULTS_DIR / f"participation_scale_{kind}.json"
-    out.write_text(json.dumps({"database": kind, "scale": args.scale, "sizes": sizes,
-                               "generate_s": round(generated, 1),
-                               "load_s": {k: round(v, 1) for k, v in load_times.items()},
-                               "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "database": kind,
+                "scale": args.scale,
+                "sizes": sizes,
+                "generate_s": round(generated, 1),
+                "load_s": {k: round(v, 1) for k, v in load_times.items()},
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"results: {out}")
     if kind == "sqlite":
         for leftover in workdir.glob("scale.db*"):

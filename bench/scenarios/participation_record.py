@@ -125,29 +125,57 @@ def prepare_app(workdir: Path) -> dict[str, str]:
         place = Municipality(code="99999", name="벤치구", region="벤치시")
         db.session.add(place)
         db.session.flush()
-        official = User(role=Role.OFFICIAL, municipality_id=place.id, email="o@bench.example",
-                        password_hash="x", display_name="벤치 공무원")
-        citizens = [User(role=Role.CITIZEN, municipality_id=place.id,
-                         email=f"c{i}@bench.example", password_hash="x", display_name=f"시민{i}")
-                    for i in range(CITIZENS)]
+        official = User(
+            role=Role.OFFICIAL,
+            municipality_id=place.id,
+            email="o@bench.example",
+            password_hash="x",
+            display_name="벤치 공무원",
+        )
+        citizens = [
+            User(
+                role=Role.CITIZEN,
+                municipality_id=place.id,
+                email=f"c{i}@bench.example",
+                password_hash="x",
+                display_name=f"시민{i}",
+            )
+            for i in range(CITIZENS)
+        ]
         db.session.add_all([official, *citizens])
         db.session.flush()
         today = seoul_today()
         project = services.create_project(
-            actor=official, title="벤치 사업", field=ProjectField.SAFETY,
-            starts_on=today - timedelta(days=30), ends_on=today + timedelta(days=30),
-            status=ProjectStatus.ACTIVE)
+            actor=official,
+            title="벤치 사업",
+            field=ProjectField.SAFETY,
+            starts_on=today - timedelta(days=30),
+            ends_on=today + timedelta(days=30),
+            status=ProjectStatus.ACTIVE,
+        )
         start = utcnow() + timedelta(days=1)
-        activities = [services.create_activity(
-            actor=official, project=project, stage=Stage.IMPLEMENT, kind=ActivityKind.FIELD_WORK,
-            title=f"활동 {i}", starts_at=start, ends_at=start + timedelta(hours=2))
-            for i in range(ACTIVITIES)]
+        activities = [
+            services.create_activity(
+                actor=official,
+                project=project,
+                stage=Stage.IMPLEMENT,
+                kind=ActivityKind.FIELD_WORK,
+                title=f"활동 {i}",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+            )
+            for i in range(ACTIVITIES)
+        ]
         session = AuthSession(user_id=official.id, expires_at=utcnow() + timedelta(days=1))
         db.session.add(session)
         db.session.commit()
         token = issue_tokens(official, session)["access_token"]
-        lines = [token, str(len(activities)), *(a.id for a in activities),
-                 *(c.id for c in citizens)]
+        lines = [
+            token,
+            str(len(activities)),
+            *(a.id for a in activities),
+            *(c.id for c in citizens),
+        ]
         db.session.remove()
         db.engine.dispose()
     data = workdir / "participation-bench.txt"
@@ -156,8 +184,13 @@ def prepare_app(workdir: Path) -> dict[str, str]:
         stale.unlink()
     # wrk runs in this process's environment: its Lua finds the ids and the token here.
     os.environ["BENCH_PARTICIPATION_DATA"] = str(data)
-    return {"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "SECRET_KEY": SECRET,
-            "JWT_SECRET_KEY": SECRET, "ACCESS_TOKEN_MINUTES": "240"}
+    return {
+        "DATABASE_URL": url,
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": SECRET,
+        "JWT_SECRET_KEY": SECRET,
+        "ACCESS_TOKEN_MINUTES": "240",
+    }
 
 
 def _baseline() -> Target:
@@ -166,16 +199,23 @@ def _baseline() -> Target:
     return bare_insert_target(base_url, lua=_lua("baseline", "/insert"))
 
 
-SCENARIO = register(Scenario(
-    name="participation-record",
-    description="official records a participation over HTTP vs bare Flask + one INSERT",
-    candidate=Target(
-        app="backend:create_app()", path="/api/v1/activities/-/participations", method="POST",
-        lua=_lua("candidate", ""), setup=prepare_app, health_path="/healthz",
-        label="real app (validation, idempotency, audit, one commit)"),
-    baseline=_baseline(),
-    target_ratio=0.60,
-))
+SCENARIO = register(
+    Scenario(
+        name="participation-record",
+        description="official records a participation over HTTP vs bare Flask + one INSERT",
+        candidate=Target(
+            app="backend:create_app()",
+            path="/api/v1/activities/-/participations",
+            method="POST",
+            lua=_lua("candidate", ""),
+            setup=prepare_app,
+            health_path="/healthz",
+            label="real app (validation, idempotency, audit, one commit)",
+        ),
+        baseline=_baseline(),
+        target_ratio=0.60,
+    )
+)
 
 
 def verify(url: str) -> dict[str, int]:
@@ -186,15 +226,21 @@ def verify(url: str) -> dict[str, int]:
     with engine.connect() as connection:
         counts = {
             "participations": connection.scalar(sa.text("SELECT COUNT(*) FROM participations")),
-            "distinct_pairs": connection.scalar(sa.text(
-                "SELECT COUNT(*) FROM (SELECT DISTINCT activity_id, user_id "
-                "FROM participations) AS pairs")),
-            "audit_entries": connection.scalar(sa.text(
-                "SELECT COUNT(*) FROM audit_log WHERE action = 'participation.record'")),
-            "idempotency_keys": connection.scalar(sa.text(
-                "SELECT COUNT(*) FROM idempotency_records")),
-            "seats_counted": connection.scalar(sa.text(
-                "SELECT COALESCE(SUM(registered_count), 0) FROM activities")),
+            "distinct_pairs": connection.scalar(
+                sa.text(
+                    "SELECT COUNT(*) FROM (SELECT DISTINCT activity_id, user_id "
+                    "FROM participations) AS pairs"
+                )
+            ),
+            "audit_entries": connection.scalar(
+                sa.text("SELECT COUNT(*) FROM audit_log WHERE action = 'participation.record'")
+            ),
+            "idempotency_keys": connection.scalar(
+                sa.text("SELECT COUNT(*) FROM idempotency_records")
+            ),
+            "seats_counted": connection.scalar(
+                sa.text("SELECT COALESCE(SUM(registered_count), 0) FROM activities")
+            ),
         }
     engine.dispose()
     return counts
@@ -208,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     KEEP["dir"] = tempfile.mkdtemp(prefix="bench-participation-record-")
     comparison = compare(SCENARIO, rounds=args.rounds, duration=args.duration, warmup=0)
-    answered = sum(r.result.requests - r.result.non_2xx for r in comparison.runs
-                   if r.side == "candidate")
+    answered = sum(
+        r.result.requests - r.result.non_2xx for r in comparison.runs if r.side == "candidate"
+    )
     runs = sum(1 for r in comparison.runs if r.side == "candidate")
     counts = verify(KEEP["url"])
     print(f"candidate answered 2xx: {answered}; rows: {counts}")
@@ -217,9 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     same = len(set(counts.values())) == 1
     in_flight = rows - answered
     ok = same and 0 <= in_flight <= 16 * runs and comparison.verdict != "INVALID"
-    print("no request lost or duplicated: every 2xx has its row, audit entry and key; "
-          f"{in_flight} more rows than counted answers (requests in flight when wrk stopped)"
-          if ok else "MISMATCH: rows and answers disagree")
+    print(
+        "no request lost or duplicated: every 2xx has its row, audit entry and key; "
+        f"{in_flight} more rows than counted answers (requests in flight when wrk stopped)"
+        if ok
+        else "MISMATCH: rows and answers disagree"
+    )
     return 0 if ok and comparison.verdict in ("PASS", "NOISE") else 1
 
 
