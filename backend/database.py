@@ -57,6 +57,8 @@ class SQLiteWriterQueue:
 
     def release(self, dbapi_connection: Any) -> None:
         """Let the next writer in (after the transaction ended)."""
+        # The dialect is handed the pool's proxy, events the driver's connection: key on the latter.
+        dbapi_connection = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
         with self._guard:
             fd = self._held.pop(id(dbapi_connection), None)
         if fd is not None:
@@ -76,8 +78,9 @@ class SQLiteWriterQueue:
             if not dbapi_connection.in_transaction:
                 self.release(dbapi_connection)
 
-        def checkin(dbapi_connection: Any, _record: Any) -> None:
-            self.release(dbapi_connection)  # back in the pool: its transaction has ended
+        def checkin(dbapi_connection: Any, *_args: Any) -> None:
+            # Back in the pool, closed or invalidated: its transaction has ended either way.
+            self.release(dbapi_connection)
 
         dialect = engine.dialect
         do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
@@ -96,7 +99,8 @@ class SQLiteWriterQueue:
 
         event.listen(engine, "before_cursor_execute", before_execute)
         event.listen(engine, "after_cursor_execute", after_execute)
-        event.listen(engine.pool, "checkin", checkin)
+        for pool_event in ("checkin", "close", "invalidate"):
+            event.listen(engine.pool, pool_event, checkin)
         dialect.do_commit, dialect.do_rollback = commit, rollback
 
 
