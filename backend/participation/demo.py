@@ -3,7 +3,7 @@ government work, activities (one each stage, a basic training) and a few partici
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -13,9 +13,13 @@ from backend.identity.models import Municipality, User
 from backend.participation import services
 from backend.participation.models import (
     ActivityKind,
+    ExchangePartner,
+    IndicatorKind,
+    IndicatorRecord,
     Project,
     ProjectField,
     ProjectStatus,
+    PromotionChannel,
     Stage,
     TrainingLevel,
 )
@@ -118,3 +122,33 @@ def seed_participation_demo(by_code: dict[str, Municipality]) -> None:
                     if days < 0:
                         services.confirm_participation(actor=official, participation=participation)
             services.create_survey(actor=official, project=project, title=f"{title} 만족도 조사")
+        _seed_indicator_facts(official, today)
+
+
+def _seed_indicator_facts(official: User, today: date) -> None:
+    """A few recorded facts so the indicator report has something to show."""
+    if db.session.scalar(
+        sa.select(IndicatorRecord.id)
+        .where(IndicatorRecord.municipality_id == official.municipality_id)
+        .limit(1)
+    ):
+        return
+    facts = [
+        (IndicatorKind.ORDINANCE, "행정서비스 공동생산 지원 조례 제정", {}),
+        (IndicatorKind.DEDICATED_DEPARTMENT, "공동생산팀 신설", {}),
+        (IndicatorKind.PROMOTION, "사업 안내 보도자료", {"channel": PromotionChannel.PRESS}),
+        (IndicatorKind.PROMOTION, "구청 SNS 홍보", {"channel": PromotionChannel.SNS}),
+        (
+            IndicatorKind.EXCHANGE,
+            "주민자치회 사업 설명회",
+            {"partner": ExchangePartner.RESIDENTS_ASSOCIATION},
+        ),
+    ]
+    for days, (kind, title, extra) in enumerate(facts):
+        services.record_indicator(
+            actor=official,
+            kind=kind,
+            title=title,
+            occurred_on=today - timedelta(days=40 - days),
+            **extra,
+        )
