@@ -799,6 +799,8 @@ def _existing(activity_id: str, user_id: str) -> Participation | None:
 
 
 def _rejoin(existing: Participation, activity: Activity) -> Participation:
+    if existing.status in (PS.REJECTED, PS.NO_SHOW):
+        raise _illegal(existing, PS.REGISTERED)
     if existing.status != PS.CANCELLED:
         raise RuleViolation("Already taking part in this activity.", code="already_joined")
     _take_seat(activity)

@@ -376,3 +376,15 @@ def test_a_checked_in_meeting_becomes_a_confirmed_participation(
     # Meetings without a project stage are not participations.
     events.publish(events.MEETING_ATTENDED, **{**payload, "meeting_id": "X", "project_id": None})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Participation)) == 1
+
+
+def test_a_rejected_citizen_cannot_join_again(official, create_activity, create_user):
+    activity = create_activity()
+    citizen = create_user(Role.CITIZEN)
+    participation = services.join_activity(actor=citizen, activity=activity)
+    services.reject_participation(actor=official, participation=participation, reason="중복 신청")
+    db.session.commit()
+    with pytest.raises(RuleViolation) as error:
+        services.join_activity(actor=citizen, activity=activity)
+    assert error.value.code == "illegal_transition"
+    assert error.value.fields == {"status": ["Allowed moves from rejected: none."]}
