@@ -52,7 +52,12 @@ from backend.participation.models import (
     TrainingLevel,
     Visibility,
 )
-from backend.permissions import Role, scope_to_municipality, sees_all_municipalities
+from backend.permissions import (
+    Role,
+    can_see_municipality,
+    scope_to_municipality,
+    sees_all_municipalities,
+)
 
 PS = ParticipationStatus
 #: Project statuses citizens can see (with public visibility).
@@ -71,6 +76,14 @@ TRANSITIONS: dict[ParticipationStatus, frozenset[ParticipationStatus]] = {
 }
 _STATUS_ORDER = list(PS)
 MAX_HOURS = 100.0
+_STAGE_COUNTERS = (
+    "government_work_count",
+    "confirmed_count",
+    "confirmed_hours",
+    "derived_mode",
+    "mode",
+)
+_SURVEY_COUNTERS = ("response_count", "rating_sum", *(f"rating_{r}" for r in range(1, 6)))
 MAX_HOURS_PER_DAY = 8.0
 
 
@@ -112,11 +125,12 @@ def _check_dates(starts_on: date | None, ends_on: date | None, *, prefix: str = 
         )
 
 
-def _expire_cached(model: type, row_id: str) -> None:
-    """Forget a row the ORM holds after a Core UPDATE changed it behind the ORM's back."""
+def _expire_cached(model: type, row_id: str, attributes: Sequence[str]) -> None:
+    """Forget what a Core UPDATE changed behind the ORM's back (only those attributes, so the
+    rest of the row is not read again)."""
     cached = db.session.identity_map.get(db.session.identity_key(model, row_id))
     if cached is not None:
-        db.session.expire(cached)
+        db.session.expire(cached, list(attributes))
 
 
 def _mode_case(government_work: Any, confirmed: Any) -> sa.Case:
@@ -160,7 +174,7 @@ def _bump_stage(
             mode=sa.func.coalesce(table.c.override_mode, derived),
         )
     )
-    _expire_cached(ProjectStage, stage_id)
+    _expire_cached(ProjectStage, stage_id, _STAGE_COUNTERS)
 
 
 _ACTIVITIES = Activity.__table__
@@ -182,7 +196,7 @@ _INSERT_PARTICIPATION = sa.insert(Participation.__table__)
 def _take_seat(activity: Activity) -> None:
     """Count one more seat taken, refusing atomically when the activity is full."""
     result = db.session.execute(_TAKE_SEAT, {"activity_id": activity.id})
-    _expire_cached(Activity, activity.id)
+    _expire_cached(Activity, activity.id, ["registered_count"])
     if result.rowcount == 0:
         raise RuleViolation("This activity is full.", code="activity_full")
 
@@ -195,7 +209,7 @@ def _free_seat(activity_id: str) -> None:
         .where(table.c.id == activity_id)
         .values(registered_count=table.c.registered_count - 1)
     )
-    _expire_cached(Activity, activity_id)
+    _expire_cached(Activity, activity_id, ["registered_count"])
 
 
 # ---- projects and stages --------------------------------------------------------------------
@@ -624,10 +638,20 @@ def _activity_query(viewer: User) -> sa.Select:
     return _visible_projects(query, viewer)
 
 
+def _may_see_project(viewer: User, project: Project) -> bool:
+    """The row-level form of `_visible_projects`, for a project already loaded."""
+    if not can_see_municipality(viewer, project.municipality_id):
+        return False
+    return _sees_unpublished(viewer) or (
+        project.status in PUBLISHED and project.visibility == Visibility.PUBLIC
+    )
+
+
 def get_activity(*, viewer: User, activity_id: str) -> Activity:
     """An activity of a project the viewer may see."""
-    activity = db.session.scalar(_activity_query(viewer).where(Activity.id == activity_id))
-    if activity is None:
+    # By primary key, its project joined in the same query (the hot path of recording).
+    activity = db.session.get(Activity, activity_id)
+    if activity is None or not _may_see_project(viewer, activity.project):
         raise NotFound("Activity not found.", code="activity_not_found")
     return activity
 
@@ -830,6 +854,27 @@ def join_activity(*, actor: User, activity: Activity) -> Participation:
     return participation
 
 
+_statements: dict[str, sa.Select] = {}
+
+
+def _citizen_and_record() -> sa.Select:
+    """A citizen and their record in an activity, if any (built once, bound per call)."""
+    if "citizen_and_record" not in _statements:
+        _statements["citizen_and_record"] = (
+            sa.select(User, Participation)
+            .outerjoin(
+                Participation,
+                sa.and_(
+                    Participation.user_id == User.id,
+                    Participation.activity_id == sa.bindparam("activity_id"),
+                ),
+            )
+            .where(User.id == sa.bindparam("user_id"))
+            .options(lazyload(User.municipality))
+        )
+    return _statements["citizen_and_record"]
+
+
 def record_participation(
     *, actor: User, activity: Activity, user_id: str, attended: bool = False
 ) -> Participation:
@@ -839,13 +884,7 @@ def record_participation(
         raise RuleViolation("The project is not open for participation.", code="project_not_open")
     # The citizen and any earlier record of theirs here, in one round trip.
     row = db.session.execute(
-        sa.select(User, Participation)
-        .outerjoin(
-            Participation,
-            sa.and_(Participation.user_id == User.id, Participation.activity_id == activity.id),
-        )
-        .where(User.id == user_id)
-        .options(lazyload(User.municipality))
+        _citizen_and_record(), {"activity_id": activity.id, "user_id": user_id}
     ).first()
     citizen, existing = row if row is not None else (None, None)
     if (
@@ -1442,7 +1481,7 @@ def answer_survey(*, actor: User, survey: Survey, rating: int, comment: str = ""
             }
         )
     )
-    _expire_cached(Survey, survey.id)
+    _expire_cached(Survey, survey.id, _SURVEY_COUNTERS)
     return response
 
 

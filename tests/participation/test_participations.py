@@ -388,3 +388,14 @@ def test_a_rejected_citizen_cannot_join_again(official, create_activity, create_
         services.join_activity(actor=citizen, activity=activity)
     assert error.value.code == "illegal_transition"
     assert error.value.fields == {"status": ["Allowed moves from rejected: none."]}
+
+
+def test_activities_of_unpublished_projects_are_hidden_from_citizens(
+    official, create_project, create_activity, create_user
+):
+    citizen = create_user(Role.CITIZEN)
+    for project in (create_project(status="draft"), create_project(visibility="private")):
+        activity = create_activity(project)
+        with pytest.raises(NotFound):
+            services.get_activity(viewer=citizen, activity_id=activity.id)
+        assert services.get_activity(viewer=official, activity_id=activity.id) is activity
