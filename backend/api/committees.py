@@ -109,6 +109,7 @@ def dismiss_appointment(data: dict[str, Any], appointment_id: str) -> Any:
 @blp.route("/appointments/<appointment_id>/letter", methods=["GET"])
 @requires(Role.CITIZEN, Role.OFFICIAL)
 @blp.response(200, _HTML, content_type="text/html")
+@blp.alt_response(409, "Conflict")
 def appointment_letter(appointment_id: str) -> Any:
     """The printable appointment letter (위촉장) as HTML: for the member or the officials."""
     html = services.appointment_letter(viewer=current_caller(), appointment_id=appointment_id)

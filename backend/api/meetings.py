@@ -196,6 +196,7 @@ def my_registrations(args: dict[str, Any]) -> Any:
 @blp.route("/registrations/<registration_id>/ticket.png", methods=["GET"])
 @requires(Role.CITIZEN, *MEETING_MANAGERS)
 @blp.response(200, _PNG, content_type="image/png")
+@blp.alt_response(409, "Conflict")
 def ticket_png(registration_id: str) -> Any:
     """The ticket's QR code (the registrant's, or reprinted by the meeting's staff)."""
     png = services.ticket_png(viewer=current_caller(), registration_id=registration_id)
