@@ -919,7 +919,18 @@ def _publish_registration(event: str, registration: Registration) -> None:
 def priority_tier(*, meeting: Meeting, user_id: str) -> PriorityTier:
     """The person's tier for a meeting: a member of its committee on the meeting day (not
     dismissed), else a certified model citizen today, else general."""
-    if user_id in _members_on(meeting.committee_id, meeting.seoul_date):
+    day = meeting.seoul_date
+    member = db.session.scalar(
+        sa.select(Appointment.id)
+        .where(
+            Appointment.committee_id == meeting.committee_id,
+            Appointment.user_id == user_id,
+            Appointment.term_start <= day,
+            Appointment.effective_end >= day,
+        )
+        .limit(1)
+    )
+    if member is not None:
         return PriorityTier.MEMBER
     if _holds_active_certificate(user_id, seoul_today()):
         return PriorityTier.CERTIFIED

@@ -234,3 +234,12 @@ def test_reminders_go_once_to_confirmed_registrants(
     assert payload["meeting_id"] == soon.id and payload["user_ids"] == [confirmed.id]
     runner.invoke(args=["committees", "send-reminders"])
     assert len(published.of(events.MEETING_REMINDER)) == 1
+
+
+def test_demo_data_has_a_committee_with_a_chair_and_a_meeting_once(app, ctx, count_rows):
+    from backend.committees.models import Appointment, Committee
+
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert (count_rows(Committee), count_rows(Appointment), count_rows(Meeting)) == (1, 1, 1)
