@@ -22,7 +22,7 @@ ROLE_NAMES_EN = {
 _STYLE = """
   @page { size: A4; margin: 25mm; }
   body { font-family: "Noto Serif KR", "Batang", serif; color: #111; max-width: 170mm;
-         margin: 0 auto; line-height: 1.7; }
+         margin: 0 auto; line-height: 1.7; word-break: keep-all; }
   h1 { text-align: center; font-size: 32pt; letter-spacing: 1em; margin: 20mm 0 15mm; }
   .number { text-align: right; font-size: 10pt; color: #444; }
   dl { display: grid; grid-template-columns: 30mm 1fr; gap: 2mm 4mm; font-size: 13pt; }

@@ -309,7 +309,7 @@ def appoint_member(
         term_start=term_start,
         term_end=term_end,
         effective_end=term_end,
-        appointed_by_id=actor.id,
+        appointed_by=actor,
     )
     db.session.add(appointment)
     db.session.flush()
@@ -353,7 +353,7 @@ def dismiss_appointment(*, actor: User, appointment: Appointment, reason: str) -
     if appointment.effective_end < today:
         raise RuleViolation("This term is already over.", code="appointment_ended")
     appointment.dismissed_at = utcnow()
-    appointment.dismissed_by_id = actor.id
+    appointment.dismissed_by = actor
     appointment.dismissal_reason = reason
     appointment.effective_end = min(appointment.term_end, today - timedelta(days=1))
     db.session.flush()
