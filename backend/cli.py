@@ -72,6 +72,9 @@ def seed_demo_data() -> list[tuple[str, str, str]]:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from backend.committees.cli import register_committee_commands
+
+    register_committee_commands(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
