@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,29 +16,18 @@ from backend.committees.models import (
     Stage,
 )
 from backend.identity.schemas import UserPublicSchema
-from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDate, SeoulDateTime
+from backend.schemas import (
+    Id,
+    InputSchema,
+    OutputSchema,
+    PageArgsSchema,
+    SeoulDate,
+    SeoulDateTime,
+    Text,
+)
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-def _text_rules(max_length: int, min_length: int, multiline: bool) -> list[Any]:
-    control = _CONTROL_MULTILINE if multiline else _CONTROL
-
-    def no_control(value: str) -> None:
-        if control.search(value):
-            raise ValidationError("Control characters are not allowed.")
-        if min_length and not value.strip():
-            raise ValidationError("Must not be blank.")
-
-    return [validate.Length(min=min_length, max=max_length), no_control]
-
-
-def Plain(max_length: int, *, min_length: int = 0, multiline: bool = False, **kwargs: Any):
-    """Text with a maximum length and no control characters (line breaks when multiline)."""
-    return fields.String(validate=_text_rules(max_length, min_length, multiline), **kwargs)
 
 
 def Link(**kwargs: Any) -> fields.URL:
@@ -73,8 +61,8 @@ def _enum(enum_class: type, **kwargs: Any) -> fields.Enum:
 
 
 class CommitteeCreateSchema(InputSchema):
-    name = Plain(100, min_length=1, required=True, metadata={"example": "공원 조성 시민위원회"})
-    purpose = Plain(2000, multiline=True, load_default="")
+    name = Text(100, min_length=1, required=True, metadata={"example": "공원 조성 시민위원회"})
+    purpose = Text(2000, multiline=True, load_default="")
     seats = fields.Integer(
         required=True,
         validate=validate.Range(min=1, max=1000),
@@ -133,7 +121,7 @@ class AppointmentCreateSchema(InputSchema):
 
 
 class AppointmentDismissSchema(InputSchema):
-    reason = Plain(500, min_length=1, required=True)
+    reason = Text(500, min_length=1, required=True)
 
 
 _STATUS_HELP = (
@@ -201,9 +189,9 @@ _GENERAL_HELP = "From here every citizen of the municipality may register; befor
 
 
 class MeetingCreateSchema(InputSchema):
-    title = Plain(200, min_length=1, required=True, metadata={"example": "제3차 정기회의"})
-    agenda = Plain(10000, multiline=True, load_default="")
-    place = Plain(200, load_default=None, allow_none=True, metadata={"example": "구청 3층 회의실"})
+    title = Text(200, min_length=1, required=True, metadata={"example": "제3차 정기회의"})
+    agenda = Text(10000, multiline=True, load_default="")
+    place = Text(200, load_default=None, allow_none=True, metadata={"example": "구청 3층 회의실"})
     online_url = Link(load_default=None, allow_none=True)
     starts_at = When(required=True)
     ends_at = When(required=True, metadata={"description": "After starts_at."})
@@ -228,9 +216,9 @@ class MeetingCreateSchema(InputSchema):
 
 
 class MeetingUpdateSchema(InputSchema):
-    title = Plain(200, min_length=1)
-    agenda = Plain(10000, multiline=True)
-    place = Plain(200, allow_none=True)
+    title = Text(200, min_length=1)
+    agenda = Text(10000, multiline=True)
+    place = Text(200, allow_none=True)
     online_url = Link(allow_none=True)
     starts_at = When()
     ends_at = When()
@@ -246,11 +234,11 @@ class MeetingUpdateSchema(InputSchema):
 
 
 class MeetingCancelSchema(InputSchema):
-    reason = Plain(500, min_length=1, required=True)
+    reason = Text(500, min_length=1, required=True)
 
 
 class MinutesSchema(InputSchema):
-    minutes = Plain(50000, min_length=1, multiline=True, required=True)
+    minutes = Text(50000, min_length=1, multiline=True, required=True)
     minutes_url = Link(load_default=None, allow_none=True)
 
 
@@ -367,7 +355,7 @@ class RegistrationListArgsSchema(PageArgsSchema):
 
 
 class CheckInSchema(InputSchema):
-    ticket = Plain(
+    ticket = Text(
         200,
         min_length=1,
         required=True,
