@@ -72,6 +72,10 @@ def seed_demo_data() -> list[tuple[str, str, str]]:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from backend.committees.cli import register_committee_commands
+
+    register_committee_commands(app)
+
     from backend.participation.demo import seed_participation_demo
 
     app.extensions.setdefault("demo_seeders", []).append(seed_participation_demo)

@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.audit.models import AuditEntry
+from backend.committees.models import (
+    Appointment,
+    CalendarFeed,
+    Committee,
+    Meeting,
+    Registration,
+)
 from backend.idempotency.models import IdempotencyRecord
 from backend.identity.models import AuthSession, Municipality, User
 from backend.participation.models import (
@@ -23,15 +30,20 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 __all__ = [
     "MIGRATIONS_DIR",
     "Activity",
+    "Appointment",
     "AuditEntry",
     "AuthSession",
+    "CalendarFeed",
+    "Committee",
     "GovernmentWork",
     "IdempotencyRecord",
     "IndicatorRecord",
+    "Meeting",
     "Municipality",
     "Participation",
     "Project",
     "ProjectStage",
+    "Registration",
     "Survey",
     "SurveyResponse",
     "User",

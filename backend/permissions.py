@@ -64,3 +64,21 @@ def scope_to_municipality(query: Select, model: Any, user: User) -> Select:
 def can_manage_users(user: User) -> bool:
     """Only admins create staff accounts and change roles."""
     return user.role == Role.ADMIN
+
+
+#: Roles that create committees and appoint or dismiss their members.
+COMMITTEE_MANAGERS = frozenset({Role.OFFICIAL})
+#: Roles that schedule, change and cancel meetings and check attendees in.
+MEETING_MANAGERS = frozenset({Role.SCHEDULER, Role.OFFICIAL})
+#: Roles that read committee members, appointment histories and meeting registrations.
+COMMITTEE_STAFF_READERS = frozenset({Role.OFFICIAL, Role.SCHEDULER, Role.ANALYST, Role.ADMIN})
+
+
+def can_manage_committee(user: User, committee: Any) -> bool:
+    """Officials manage the committees (and appointments) of their own municipality."""
+    return user.role in COMMITTEE_MANAGERS and user.municipality_id == committee.municipality_id
+
+
+def can_manage_meetings(user: User, owner: Any) -> bool:
+    """Schedulers and officials manage the meetings of their own municipality's committees."""
+    return user.role in MEETING_MANAGERS and user.municipality_id == owner.municipality_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -56,9 +57,28 @@ def Id(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Regexp(ID_PATTERN, error="Not a valid id."), **kwargs)
 
 
-def Text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
-    """A string with a hard maximum length (every text input has one)."""
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text_rules(max_length: int, min_length: int, multiline: bool) -> list[Any]:
+    # PostgreSQL refuses NUL in text; other control characters only hide things from people.
+    control = _CONTROL_MULTILINE if multiline else _CONTROL
+
+    def no_control(value: str) -> None:
+        if control.search(value):
+            raise ma.ValidationError("Control characters are not allowed.")
+        if min_length and not value.strip():
+            raise ma.ValidationError("Must not be blank.")
+
+    return [validate.Length(min=min_length, max=max_length), no_control]
+
+
+def Text(
+    max_length: int, *, min_length: int = 0, multiline: bool = False, **kwargs: Any
+) -> fields.String:
+    """Text with a hard maximum length and no control characters (line breaks if multiline)."""
+    return fields.String(validate=_text_rules(max_length, min_length, multiline), **kwargs)
 
 
 class PageArgsSchema(ma.Schema):

@@ -6,7 +6,7 @@ canonical English) text, so the app can show either without knowing the code.
 
 from __future__ import annotations
 
-from backend.api.messages_participation import MESSAGES as PARTICIPATION_MESSAGES
+from backend.api import messages_committees, messages_participation
 
 CORE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (Korean, English)
@@ -86,7 +86,10 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
 
 
 #: Each domain keeps its codes in backend/api/messages_<domain>.py as MESSAGES = {...}.
-_DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [PARTICIPATION_MESSAGES]
+_DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
+    messages_participation.MESSAGES,
+    messages_committees.MESSAGES,
+]
 
 MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}
 for _catalogue in _DOMAIN_CATALOGUES:

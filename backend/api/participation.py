@@ -11,6 +11,7 @@ from backend.api.auth import current_caller, requires
 from backend.errors import ValidationFailed
 from backend.participation import services
 from backend.participation.schemas import (
+    ActivityCheckInSchema,
     ActivityCreateSchema,
     ActivityListArgsSchema,
     ActivitySchema,
@@ -18,7 +19,6 @@ from backend.participation.schemas import (
     BulkConfirmResultSchema,
     BulkConfirmSchema,
     CheckInCodeSchema,
-    CheckInSchema,
     ConfirmSchema,
     EmptySchema,
     GovernmentWorkCreateSchema,
@@ -221,7 +221,7 @@ def get_check_in_code(activity_id: str) -> Any:
 
 @blp.route("/activities/<activity_id>/check-in", methods=["POST"])
 @requires(Role.CITIZEN)
-@blp.arguments(CheckInSchema)
+@blp.arguments(ActivityCheckInSchema)
 @blp.response(200, ParticipationSchema)
 def check_in(data: dict[str, Any], activity_id: str) -> Any:
     """Check in at the venue with the code shown there (from 30 minutes before the start to

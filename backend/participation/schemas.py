@@ -277,7 +277,7 @@ class CheckInCodeSchema(OutputSchema):
     )
 
 
-class CheckInSchema(InputSchema):
+class ActivityCheckInSchema(InputSchema):
     code = fields.String(
         required=True, validate=validate.Regexp(r"^[0-9]{6}$", error="Six digits.")
     )

@@ -251,13 +251,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scenarios.participation_record")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--wait-quiet", type=int, default=0)
+    parser.add_argument("--retry-busy", type=int, default=0)
     args = parser.parse_args(argv)
     KEEP["dir"] = tempfile.mkdtemp(prefix="bench-participation-record-")
-    comparison = compare(SCENARIO, rounds=args.rounds, duration=args.duration, warmup=0)
-    answered = sum(
-        r.result.requests - r.result.non_2xx for r in comparison.runs if r.side == "candidate"
+    comparison = compare(
+        SCENARIO,
+        rounds=args.rounds,
+        duration=args.duration,
+        warmup=0,
+        wait_quiet=args.wait_quiet,
+        retry_busy=args.retry_busy,
     )
-    runs = sum(1 for r in comparison.runs if r.side == "candidate")
+    # Discarded (busy) rounds wrote rows too: count every candidate run.
+    candidate_runs = [
+        r for r in (*comparison.runs, *comparison.discarded_runs) if r.side == "candidate"
+    ]
+    answered = sum(r.result.requests - r.result.non_2xx for r in candidate_runs)
+    runs = len(candidate_runs)
     counts = verify(KEEP["url"])
     print(f"candidate answered 2xx: {answered}; rows: {counts}")
     rows = counts["participations"]
