@@ -303,6 +303,7 @@ def indicator_report(
         raise NotFound("Municipality not found.", code="municipality_not_found")
 
     def scoped(query: sa.Select, column: sa.ColumnElement) -> sa.Select:
+        """Limit a query to the one municipality asked for, if any."""
         return query.where(column == municipality_id) if municipality_id else query
 
     published = Project.status != ProjectStatus.DRAFT
