@@ -182,3 +182,14 @@ def test_indicator_report(
     before = {r.municipality_id: r for r in reports.indicator_report(viewer=analyst, year=2024)}
     assert before[official.municipality_id].ordinance_enacted is False
     assert reports.indicator_report(viewer=official)[0].municipality_id == official.municipality_id
+
+
+def test_a_draft_counts_once_it_is_published(official, create_project, create_user):
+    draft = create_project(status="draft", field="welfare")
+    analyst = create_user(Role.ANALYST)
+    assert reports.stage_mode_report(viewer=analyst).project_count == 0
+    services.update_project(actor=official, project=draft, status=ProjectStatus.ACTIVE)
+    db.session.commit()
+    report = reports.stage_mode_report(viewer=analyst, field=ProjectField.WELFARE)
+    assert report.project_count == 1
+    assert {row.counts["unclear"] for row in report.stages} == {1}
