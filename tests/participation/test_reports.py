@@ -14,6 +14,7 @@ from backend.participation.models import (
     ExchangePartner,
     IndicatorKind,
     ProjectField,
+    ProjectStatus,
     PromotionChannel,
 )
 from backend.permissions import Role
