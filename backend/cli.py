@@ -76,6 +76,10 @@ def register_commands(app: Flask) -> None:
 
     register_committee_commands(app)
 
+    from backend.participation.demo import seed_participation_demo
+
+    app.extensions.setdefault("demo_seeders", []).append(seed_participation_demo)
+
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Load demo municipalities and accounts (safe to run again)."""

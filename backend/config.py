@@ -46,6 +46,8 @@ def load_config() -> dict[str, Any]:
         "JWT_ERROR_MESSAGE_KEY": "message",
         "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
+        "CHECK_IN_WINDOW_SECONDS": _env_int("CHECK_IN_WINDOW_SECONDS", 60),
+        "CHECK_IN_OPENS_BEFORE_MINUTES": _env_int("CHECK_IN_OPENS_BEFORE_MINUTES", 30),
         "PAGE_SIZE_DEFAULT": 20,
         "PAGE_SIZE_MAX": 100,
         "TIMEZONE": "Asia/Seoul",

@@ -1,13 +1,18 @@
-"""Engine settings per database: SQLite pragmas for the embedded mode."""
+"""Engine settings per database: SQLite pragmas and a writer queue for the embedded mode."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 
 from backend.extensions import db
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -24,9 +29,87 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class SQLiteWriterQueue:
+    """One writing transaction at a time across processes and threads, queued by the kernel.
+
+    SQLite lets one transaction write at a time; a second writer is made to wait by the busy
+    handler, which sleeps and retries (1, 2, 5, 10... ms), so under concurrent writes requests
+    mostly sleep. Taking an flock on a file beside the database when a transaction first
+    writes, and dropping it when it commits or rolls back, covers exactly the span SQLite
+    locks anyway, but the next writer is woken the moment the lock is free. Readers never
+    take it (WAL lets them read beside the writer).
+    """
+
+    def __init__(self, database_path: str) -> None:
+        self.path = f"{database_path}.writer-lock"
+        self._held: dict[int, int] = {}
+        self._guard = threading.Lock()
+
+    def acquire(self, dbapi_connection: Any) -> None:
+        """Wait for the queue, once per transaction of this connection."""
+        key = id(dbapi_connection)
+        if key in self._held:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with self._guard:
+            self._held[key] = fd
+
+    def release(self, dbapi_connection: Any) -> None:
+        """Let the next writer in (after the transaction ended)."""
+        # The dialect is handed the pool's proxy, events the driver's connection: key on the latter.
+        dbapi_connection = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)
+        with self._guard:
+            fd = self._held.pop(id(dbapi_connection), None)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def install(self, engine: Any) -> None:
+        """Hook the queue into an engine: first write of a transaction, commit, rollback."""
+
+        def before_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip()[:7].upper().startswith(_WRITES):
+                self.acquire(conn.connection.dbapi_connection)
+
+        def after_execute(conn: Any, *_args: Any) -> None:
+            # A write outside a transaction (autocommit, as Alembic's version stamp) is over.
+            dbapi_connection = conn.connection.dbapi_connection
+            if not dbapi_connection.in_transaction:
+                self.release(dbapi_connection)
+
+        def checkin(dbapi_connection: Any, *_args: Any) -> None:
+            # Back in the pool, closed or invalidated: its transaction has ended either way.
+            self.release(dbapi_connection)
+
+        dialect = engine.dialect
+        do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+        def commit(dbapi_connection: Any) -> None:
+            try:
+                do_commit(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        def rollback(dbapi_connection: Any) -> None:
+            try:
+                do_rollback(dbapi_connection)
+            finally:
+                self.release(dbapi_connection)
+
+        event.listen(engine, "before_cursor_execute", before_execute)
+        event.listen(engine, "after_cursor_execute", after_execute)
+        for pool_event in ("checkin", "close", "invalidate"):
+            event.listen(engine.pool, pool_event, checkin)
+        dialect.do_commit, dialect.do_rollback = commit, rollback
+
+
 def configure_engine_events(app: Flask) -> None:
     """Install per-connection settings for the configured database."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            path = engine.url.database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                SQLiteWriterQueue(os.path.abspath(path)).install(engine)

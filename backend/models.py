@@ -14,19 +14,37 @@ from backend.committees.models import (
 )
 from backend.idempotency.models import IdempotencyRecord
 from backend.identity.models import AuthSession, Municipality, User
+from backend.participation.models import (
+    Activity,
+    GovernmentWork,
+    IndicatorRecord,
+    Participation,
+    Project,
+    ProjectStage,
+    Survey,
+    SurveyResponse,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "Activity",
     "Appointment",
     "AuditEntry",
     "AuthSession",
     "CalendarFeed",
     "Committee",
+    "GovernmentWork",
     "IdempotencyRecord",
+    "IndicatorRecord",
     "Meeting",
     "Municipality",
+    "Participation",
+    "Project",
+    "ProjectStage",
     "Registration",
+    "Survey",
+    "SurveyResponse",
     "User",
 ]

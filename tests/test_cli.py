@@ -62,3 +62,22 @@ def test_users_create_refuses_bad_placement(app, ctx):
 def test_contract_check_passes_on_the_committed_contract(app):
     result = app.test_cli_runner().invoke(args=["contract", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_seed_demo_adds_participation_projects_once(app, ctx, count_rows):
+    from backend.participation.models import (
+        Activity,
+        IndicatorRecord,
+        Participation,
+        Project,
+        ProjectStage,
+    )
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    models = (Project, ProjectStage, Activity, Participation, IndicatorRecord)
+    counts = [count_rows(m) for m in models]
+    assert counts[0] == 4 and counts[1] == 16  # two projects in each of the two municipalities
+    assert counts[2] == 14 and counts[3] > 0 and counts[4] == 10
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert [count_rows(m) for m in models] == counts

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backend.api import audit, committees, identity, meetings, system
+from backend.api import audit, committees, identity, meetings, participation, reports, system
 from backend.extensions import api
 
 #: Every blueprint, in the order the contract lists them; no auto-discovery.
-BLUEPRINTS = [system.blp, identity.blp, audit.blp, committees.blp, meetings.blp]
+BLUEPRINTS = [
+    system.blp,
+    identity.blp,
+    audit.blp,
+    participation.blp,
+    reports.blp,
+    committees.blp,
+    meetings.blp,
+]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,7 +6,7 @@ canonical English) text, so the app can show either without knowing the code.
 
 from __future__ import annotations
 
-from backend.api import messages_committees
+from backend.api import messages_committees, messages_participation
 
 CORE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (Korean, English)
@@ -87,6 +87,7 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
 
 #: Each domain keeps its codes in backend/api/messages_<domain>.py as MESSAGES = {...}.
 _DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
+    messages_participation.MESSAGES,
     messages_committees.MESSAGES,
 ]
 

@@ -12,6 +12,7 @@ from flask import Flask, Response, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from sqlalchemy.exc import IntegrityError
 
+from backend.api.auth import TOKEN_VERIFIED
 from backend.api.errors import error_response
 from backend.extensions import db
 from backend.idempotency.services import find_replay, request_fingerprint, store_answer
@@ -25,6 +26,7 @@ def _caller_scope() -> str:
     # The token is verified (not just decoded): a forged subject must not replay another
     # user's answer. The session loaded here is reused by the view's own check.
     verify_jwt_in_request(optional=True)
+    request.environ[TOKEN_VERIFIED] = True
     identity = get_jwt_identity()
     return f"user:{identity}" if identity else "anonymous"
 

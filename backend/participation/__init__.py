@@ -1,0 +1,1 @@
+"""Co-production participation: projects, stages, activities, participations, surveys, reports."""
