@@ -72,6 +72,11 @@ def seed_demo_data() -> list[tuple[str, str, str]]:
 
 def register_commands(app: Flask) -> None:
     """Attach the command groups to the app."""
+    from backend.certification import cli as certification_cli
+    from backend.rewards import demo as rewards_demo
+
+    rewards_demo.register(app)
+    certification_cli.register(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

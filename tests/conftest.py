@@ -15,8 +15,14 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("CERTIFICATE_KEY_SECRET", "test-certificate-key-secret-0123456789")
 
-pytest_plugins = ["tests.fixtures.core", "tests.fixtures.identity"]
+pytest_plugins = [
+    "tests.fixtures.core",
+    "tests.fixtures.identity",
+    "tests.fixtures.rewards",
+    "tests.fixtures.certification",
+]
 
 
 def _database_url(tmp_root: Path) -> str:
