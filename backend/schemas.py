@@ -56,9 +56,17 @@ def Id(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Regexp(ID_PATTERN, error="Not a valid id."), **kwargs)
 
 
+def _refuse_nul(value: str) -> None:
+    # PostgreSQL cannot store NUL in text: refusing it here keeps that a 422, never a 500.
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+
+
 def Text(max_length: int, *, min_length: int = 0, **kwargs: Any) -> fields.String:
-    """A string with a hard maximum length (every text input has one)."""
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+    """A string with a hard maximum length (every text input has one), without NUL."""
+    return fields.String(
+        validate=[validate.Length(min=min_length, max=max_length), _refuse_nul], **kwargs
+    )
 
 
 class PageArgsSchema(ma.Schema):

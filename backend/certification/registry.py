@@ -148,6 +148,10 @@ class VerificationRegistry:
         finally:
             self._lock.release()
 
+    def invalidate(self) -> None:
+        """Read the version on the next check (this worker just changed it)."""
+        self._checked_at = None
+
     def reset(self) -> None:
         """Forget everything (tests that empty the database use this)."""
         with self._lock:

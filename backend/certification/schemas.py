@@ -33,6 +33,15 @@ def _kind(**kwargs: object) -> fields.Enum:
     return fields.Enum(CertificateKind, by_value=fields.String, **kwargs)
 
 
+def _benefit_names(**kwargs: Any) -> fields.List:
+    """Benefits as stored (their values), for output."""
+    return fields.List(
+        fields.String(validate=validate.OneOf([benefit.value for benefit in Benefit])),
+        metadata={"description": "priority_meeting_access, committee_eligibility."},
+        **kwargs,
+    )
+
+
 def _benefits(**kwargs: Any) -> fields.List:
     kwargs.setdefault(
         "metadata", {"description": "priority_meeting_access, committee_eligibility."}
@@ -58,7 +67,7 @@ class CertificationCriteriaSchema(OutputSchema):
     validity_months = fields.Integer(required=True, metadata={"example": 24})
     auto_issue = fields.Boolean(required=True)
     nomination_allowed = fields.Boolean(required=True)
-    benefits = _benefits(required=True)
+    benefits = _benefit_names(required=True)
     is_active = fields.Boolean(required=True)
     created_at = SeoulDateTime(required=True)
 
@@ -158,7 +167,7 @@ class _CertificateBase(OutputSchema):
     issued_on = SeoulDate(required=True)
     valid_until = SeoulDate(required=True, metadata={"description": "Last valid day."})
     renewed_at = SeoulDateTime(allow_none=True, required=True)
-    benefits = _benefits(required=True)
+    benefits = _benefit_names(required=True)
     revoked_at = SeoulDateTime(allow_none=True, required=True)
     revocation_reason = fields.String(allow_none=True, required=True)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import events
 from backend.audit.services import record_audit
@@ -101,6 +101,8 @@ def bump_state_version() -> int:
     if version is None:
         db.session.execute(sa.insert(table).values(id=STATE_ROW_ID, version=1, changed_at=now))
         version = 1
+    # This worker sees its own change on its next scan, not after its interval.
+    registry().invalidate()
     return int(version)
 
 
@@ -115,21 +117,27 @@ def active_signing_key() -> CertificateSigningKey | None:
 
 
 def _create_signing_key() -> CertificateSigningKey:
+    """Store a new active key; if another transaction just did, that one is returned instead."""
     key = generate_signing_key()
-    while db.session.scalar(
-        sa.select(CertificateSigningKey.id).where(CertificateSigningKey.kid == key.kid)
-    ):
-        key = generate_signing_key()  # 36-bit kids: a clash is astronomically rare, but cheap
-    master_key = registry().master_key
-    row = CertificateSigningKey(
-        id=new_id(),
-        kid=key.kid,
-        status=KeyStatus.ACTIVE,
-        public_jwk=key.public_jwk(),
-        encrypted_private_key=encrypt_private_key(key, master_key=master_key),
-    )
-    db.session.add(row)
-    db.session.flush()
+    table = CertificateSigningKey.__table__
+    # The one-active index and the unique kid both end in DO NOTHING: two workers making the
+    # first key at once must not fail the request that needed it.
+    inserted = db.session.execute(
+        _insert_or_nothing(table)
+        .values(
+            id=new_id(),
+            kid=key.kid,
+            status=KeyStatus.ACTIVE,
+            public_jwk=key.public_jwk(),
+            encrypted_private_key=encrypt_private_key(key, master_key=registry().master_key),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    ).scalar()
+    row = db.session.get(CertificateSigningKey, inserted) if inserted else active_signing_key()
+    if row is None:
+        raise Conflict("Could not store a signing key; try again.", code="conflict")
     return row
 
 
@@ -517,68 +525,110 @@ def _issuer_code(user: User) -> str:
     return code
 
 
-def _sign(certificate: Certificate, *, issuer: str, key_row: CertificateSigningKey) -> None:
-    """Sign (or re-sign) a certificate's token with the active key."""
+def _signed_token(
+    *,
+    issuer: str,
+    public_id: str,
+    kind: CertificateKind,
+    holder: str,
+    issued_at: datetime,
+    expires_at: datetime,
+    revocation_index: int,
+    key_row: CertificateSigningKey,
+) -> str:
     claims = CertificateClaims(
         issuer=issuer,
-        certificate_id=certificate.public_id,
-        kind=certificate.kind.value,
-        holder=certificate.holder_masked,
-        issued_at=int(as_utc(certificate.issued_at).timestamp()),
-        expires_at=int(as_utc(certificate.expires_at).timestamp()),
-        revocation_index=certificate.revocation_index,
+        certificate_id=public_id,
+        kind=CertificateKind(kind).value,
+        holder=holder,
+        issued_at=int(as_utc(issued_at).timestamp()),
+        expires_at=int(as_utc(expires_at).timestamp()),
+        revocation_index=revocation_index,
     )
     key = registry().signing_key(key_row.kid, key_row.encrypted_private_key)
-    certificate.token = sign_certificate_token(claims, private_key=key, kid=key.kid)
-    certificate.key_kid = key.kid
+    return sign_certificate_token(claims, private_key=key, kid=key.kid)
+
+
+def _sign(certificate: Certificate, *, issuer: str, key_row: CertificateSigningKey) -> None:
+    """Re-sign a certificate's token (renewal) with the active key."""
+    certificate.token = _signed_token(
+        issuer=issuer,
+        public_id=certificate.public_id,
+        kind=certificate.kind,
+        holder=certificate.holder_masked,
+        issued_at=certificate.issued_at,
+        expires_at=certificate.expires_at,
+        revocation_index=certificate.revocation_index,
+        key_row=key_row,
+    )
+    certificate.key_kid = key_row.kid
+
+
+def _insert_or_nothing(table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT for the dialect in use (PostgreSQL or SQLite)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _next_serial(municipality_id: str, code: str, year: int) -> str:
+    """The next serial number of a municipality and year, in one upsert (no lost updates)."""
     table = CertificateSerialCounter.__table__
-    for _attempt in range(3):
-        number = db.session.execute(
-            sa.update(table)
-            .where(table.c.municipality_id == municipality_id, table.c.year == year)
-            .values(last_number=table.c.last_number + 1)
-            .returning(table.c.last_number)
-        ).scalar()
-        if number is not None:
-            return f"{code}-{year}-{number:06d}"
-        try:
-            with db.session.begin_nested():
-                db.session.execute(
-                    sa.insert(table).values(
-                        municipality_id=municipality_id, year=year, last_number=1
-                    )
-                )
-            return f"{code}-{year}-{1:06d}"
-        except IntegrityError:
-            continue  # another transaction made the counter first; increment it instead
-    raise Conflict("Could not number the certificate; try again.", code="conflict")
+    statement = _insert_or_nothing(table).values(
+        municipality_id=municipality_id, year=year, last_number=1
+    )
+    number = db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.municipality_id, table.c.year],
+            set_={"last_number": table.c.last_number + 1},
+        ).returning(table.c.last_number)
+    ).scalar_one()
+    return f"{code}-{year}-{number:06d}"
 
 
-def _insert_certificate(**values: Any) -> Certificate:
-    """Insert with a random revocation index, drawing again if the issuer already uses it."""
+def _insert_certificate(
+    *, issuer: str, key_row: CertificateSigningKey, **values: Any
+) -> Certificate:
+    """Insert a signed certificate with a random revocation index, drawing again if taken.
+
+    ON CONFLICT DO NOTHING instead of a failing INSERT keeps the caller's transaction (the
+    confirmation of a participation, for automatic issues) intact whatever clashes.
+    """
+    table = Certificate.__table__
     size = current_app.config["CERTIFICATE_STATUS_LIST_SIZE"]
     for _attempt in range(_REVOCATION_INDEX_ATTEMPTS):
-        certificate = Certificate(
-            id=new_id(),
-            public_id=new_certificate_id(),
-            revocation_index=random_revocation_index(size),
-            **values,
+        public_id, index = new_certificate_id(), random_revocation_index(size)
+        token = _signed_token(
+            issuer=issuer,
+            public_id=public_id,
+            kind=values["kind"],
+            holder=values["holder_masked"],
+            issued_at=values["issued_at"],
+            expires_at=values["expires_at"],
+            revocation_index=index,
+            key_row=key_row,
         )
-        try:
-            with db.session.begin_nested():
-                db.session.add(certificate)
-                db.session.flush()
-        except IntegrityError:
-            if _current_certificate(values["user_id"], values["kind"], mark_expired=False):
-                raise Conflict(
-                    "The citizen already holds an active certificate of this kind.",
-                    code="certificate_exists",
-                ) from None
-            continue  # the random index (or id) was taken: draw again
-        return certificate
+        inserted = db.session.execute(
+            _insert_or_nothing(table)
+            .values(
+                id=new_id(),
+                public_id=public_id,
+                revocation_index=index,
+                token=token,
+                key_kid=key_row.kid,
+                created_at=utcnow(),
+                **values,
+            )
+            .on_conflict_do_nothing()
+            .returning(table.c.id)
+        ).scalar()
+        if inserted is not None:
+            return db.session.get(Certificate, inserted)
+        if _current_certificate(values["user_id"], values["kind"], mark_expired=False):
+            raise Conflict(
+                "The citizen already holds an active certificate of this kind.",
+                code="certificate_exists",
+            )
+        # Otherwise the random revocation index (or certificate id) was taken: draw again.
     raise Conflict("Could not allocate a revocation index; try again.", code="conflict")
 
 
@@ -597,6 +647,8 @@ def _new_certificate(
     now = utcnow()
     year = now.astimezone(SEOUL).year
     certificate = _insert_certificate(
+        issuer=code,
+        key_row=key_row,
         serial_number=_next_serial(user.municipality_id, code, year),
         municipality_id=user.municipality_id,
         user_id=user.id,
@@ -608,12 +660,8 @@ def _new_certificate(
         issued_at=now,
         expires_at=expires_at,
         issued_by_id=actor.id if actor else None,
-        key_kid=key_row.kid,
-        token="",
         replaces_id=replaces.id if replaces else None,
     )
-    _sign(certificate, issuer=code, key_row=key_row)
-    db.session.flush()
     record_audit(
         actor=actor,
         action="certificate.issue",
@@ -842,8 +890,8 @@ def issue_on_participation_confirmed(
 ) -> list[Certificate]:
     """Issue (or renew, near expiry) each certificate whose criteria this confirmation meets."""
     # Subscribed to PARTICIPATION_CONFIRMED, so it runs in the confirming transaction and sees
-    # the participation just confirmed. A savepoint keeps a concurrent issue for the same
-    # citizen (the one-active index refuses it) from undoing the confirmation itself.
+    # the participation just confirmed. A concurrent issue for the same citizen is refused by
+    # the one-active index through ON CONFLICT DO NOTHING, never by failing the transaction.
     criteria_rows = list(
         db.session.scalars(
             sa.select(CertificationCriteria).where(
@@ -867,22 +915,23 @@ def issue_on_participation_confirmed(
         if not _criteria_met(user, criteria):
             continue
         try:
-            with db.session.begin_nested():
-                if current is not None:
-                    done.append(_extend(current, actor=None, criteria=criteria, now=now))
-                else:
-                    done.append(
-                        _new_certificate(
-                            user=user,
-                            kind=criteria.kind,
-                            actor=None,
-                            reason=IssueReason.CRITERIA,
-                            benefits=list(criteria.benefits or ()),
-                            expires_at=expiry_after(now, criteria.validity_months),
-                        )
+            if current is not None:
+                done.append(_extend(current, actor=None, criteria=criteria, now=now))
+            else:
+                done.append(
+                    _new_certificate(
+                        user=user,
+                        kind=criteria.kind,
+                        actor=None,
+                        reason=IssueReason.CRITERIA,
+                        benefits=list(criteria.benefits or ()),
+                        expires_at=expiry_after(now, criteria.validity_months),
                     )
-        except (IntegrityError, Conflict):
-            log.info("certificate for %s issued concurrently; skipped", user_id)
+                )
+        except (Conflict, RuleViolation) as error:
+            # Nothing was inserted (a concurrent issue won, or the code cannot be signed): the
+            # confirmation itself goes on.
+            log.info("no certificate for %s: %s", user_id, error.code)
     return done
 
 
