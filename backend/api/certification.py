@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, public, requires
 from backend.api.errors import error_response
+from backend.api.transaction import read_only
 from backend.certification import services
 from backend.certification.ratelimit import TokenBucketLimiter
 from backend.certification.schemas import (
@@ -248,9 +250,9 @@ def certificate_qr_svg(args: dict[str, Any], certificate_id: str) -> Response:
 # ---- public verification --------------------------------------------------------------------
 
 
-def client_address() -> str:
+def client_address(app: Flask) -> str:
     """The caller's address, trusting X-Forwarded-For only from the configured proxies."""
-    trusted = current_app.config["TRUSTED_PROXY_COUNT"]
+    trusted = app.config["TRUSTED_PROXY_COUNT"]
     remote = request.remote_addr or "unknown"
     if trusted <= 0:
         return remote
@@ -259,19 +261,19 @@ def client_address() -> str:
     return chain[max(0, len(chain) - 1 - trusted)]
 
 
-def _verify_limiter() -> TokenBucketLimiter:
-    limiter = current_app.extensions.get("certificate_verify_limiter")
+def _verify_limiter(app: Flask) -> TokenBucketLimiter:
+    limiter = app.extensions.get("certificate_verify_limiter")
     if limiter is None:
         limiter = TokenBucketLimiter(
-            rate=current_app.config["CERTIFICATE_VERIFY_RATE"],
-            burst=current_app.config["CERTIFICATE_VERIFY_BURST"],
+            rate=app.config["CERTIFICATE_VERIFY_RATE"], burst=app.config["CERTIFICATE_VERIFY_BURST"]
         )
-        current_app.extensions["certificate_verify_limiter"] = limiter
+        app.extensions["certificate_verify_limiter"] = limiter
     return limiter
 
 
 @blp.route("/certificates/verify", methods=["POST"])
 @public
+@read_only
 @blp.doc(
     requestBody={
         "required": True,
@@ -287,7 +289,8 @@ def verify_certificate() -> Response:
     revocations held in memory, never more than a few seconds old.
     """
     # The hot path: no schema machinery, no database; the body is parsed and checked by hand.
-    wait = _verify_limiter().retry_after(client_address())
+    app = current_app._get_current_object()
+    wait = _verify_limiter(app).retry_after(client_address(app))
     if wait:
         raise RateLimited("Too many verifications; slow down.", retry_after=wait)
     body = request.get_json(force=True, silent=True)
@@ -296,7 +299,11 @@ def verify_certificate() -> Response:
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or len(text) > MAX_VERIFY_TEXT or len(body) != 1:
         raise ValidationFailed(fields=_verify_field_errors(body))
-    return jsonify(services.verify_text(text))
+    # json.dumps straight into a response: Flask's jsonify adds nothing needed here.
+    answer = services.verify_text(text, app=app)
+    return app.response_class(
+        json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
+    )
 
 
 def _verify_field_errors(body: Any) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import events
@@ -71,9 +71,9 @@ _REVOCATION_INDEX_ATTEMPTS = 8
 # ---- the per-process registry (keys, revocations) -------------------------------------------
 
 
-def registry() -> VerificationRegistry:
+def registry(app: Flask | None = None) -> VerificationRegistry:
     """This app's verification registry, created on first use from the configuration."""
-    app = current_app
+    app = app or current_app
     found = app.extensions.get("certification_registry")
     if found is None:
         config = app.config
@@ -974,14 +974,16 @@ def expire_certificates(*, notice_days: int | None = None) -> tuple[int, int]:
 # ---- verification and publication -----------------------------------------------------------
 
 
-def verify_text(text: str) -> dict[str, Any]:
+def verify_text(text: str, *, app: Flask | None = None) -> dict[str, Any]:
     """The public answer for scanned text: status, time checked, and only what the QR shows."""
     now = utcnow()
-    result = registry().check(text, now)
-    return verification_answer(result, now)
+    found = registry(app)
+    return verification_answer(found.check(text, now), now, registry_=found)
 
 
-def verification_answer(result: VerificationResult, now: datetime) -> dict[str, Any]:
+def verification_answer(
+    result: VerificationResult, now: datetime, *, registry_: VerificationRegistry | None = None
+) -> dict[str, Any]:
     """JSON-ready verification result: never more than the certificate itself shows."""
     answer: dict[str, Any] = {
         "status": result.status.value,
@@ -993,7 +995,7 @@ def verification_answer(result: VerificationResult, now: datetime) -> dict[str, 
         answer["kind"] = claims.kind
         answer["municipality"] = {
             "code": claims.issuer,
-            "name": registry().municipality_name(claims.issuer, now),
+            "name": (registry_ or registry()).municipality_name(claims.issuer, now),
         }
         answer["issued_at"] = _seoul_iso(claims.issued_at)
         answer["expires_at"] = _seoul_iso(claims.expires_at)

@@ -393,3 +393,17 @@ def test_criteria_and_progress(client, clock, official, holder, participations):
         json={"min_participations": 10, "auto_issue": False},
     )
     assert patched.status_code == 200 and patched.json["min_participations"] == 10
+
+
+def test_verification_never_writes_even_with_an_idempotency_key(client, issued, table_counts):
+    _staff, mine = issued
+    before = table_counts()
+    for _ in range(3):
+        response = client.post(
+            "/api/v1/certificates/verify",
+            json={"text": mine["qr_text"]},
+            headers={"Idempotency-Key": "scan-1"},
+        )
+        assert response.status_code == 200 and response.json["status"] == "valid"
+        assert "Idempotency-Replayed" not in response.headers
+    assert table_counts() == before
