@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -11,6 +9,7 @@ from flask.cli import AppGroup
 
 from backend.certification import services
 from backend.certification.models import Benefit, CertificateKind, CertificationCriteria
+from backend.clock import seoul_today
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 
@@ -41,7 +40,7 @@ def seed_demo_certification(by_code: dict[str, Municipality]) -> None:
     db.session.flush()
     holder = db.session.scalar(sa.select(User).where(User.email == DEMO_HOLDER_EMAIL))
     if holder is not None and not services.has_active_certificate(
-        user_id=holder.id, on=date.today()
+        user_id=holder.id, on=seoul_today()
     ):
         official = db.session.scalar(
             sa.select(User).where(User.email == "official@gangnam.example")

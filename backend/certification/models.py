@@ -166,6 +166,8 @@ class Certificate(db.Model):
     revocation_index: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     key_kid: Mapped[str] = mapped_column(sa.String(8), nullable=False)
     token: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    #: The token's QR as a level-M PNG, drawn once when signed: any worker serves it at once.
+    qr_png: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     #: The certificate this one replaces (re-issue after loss).
     replaces_id: Mapped[str | None] = mapped_column(sa.String(26), sa.ForeignKey("certificates.id"))
     #: When CERTIFICATE_EXPIRING was published for the current expiry (once per expiry).

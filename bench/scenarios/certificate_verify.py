@@ -133,6 +133,7 @@ def _prepare() -> None:
         IssueReason,
         KeyStatus,
     )
+    from backend.certification.qr import render_png
     from backend.extensions import db
     from backend.identity.models import AuthSession, Municipality, User
     from backend.identity.passwords import hash_password
@@ -186,6 +187,7 @@ def _prepare() -> None:
                     revocation_index=data["revocation_index"],
                     key_kid=data["kid"],
                     token=data["token"],
+                    qr_png=render_png(data["token"]),
                 ),
             ]
         )

@@ -80,6 +80,7 @@ def upgrade():
     sa.Column('revocation_index', sa.Integer(), nullable=False),
     sa.Column('key_kid', sa.String(length=8), nullable=False),
     sa.Column('token', sa.Text(), nullable=False),
+    sa.Column('qr_png', sa.LargeBinary(), nullable=True),
     sa.Column('replaces_id', sa.String(length=26), nullable=True),
     sa.Column('expiring_notified_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),

@@ -350,3 +350,16 @@ def test_rotation_keeps_old_certificates_verifiable_until_they_expire(
         for text in (result.output, caplog.text, json.dumps(build_jwks([key.public_jwk]))):
             assert scalar.hex() not in text and '"d"' not in text
         assert set(key.public_jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
+
+
+def test_seed_demo_sets_up_rewards_and_a_verifiable_certificate(app, ctx):
+    from backend.rewards.models import RewardBudget, RewardRule
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0  # idempotent
+    [certificate] = db.session.scalars(sa.select(Certificate)).all()
+    assert certificate.holder.email == "citizen1@gangnam.example"
+    assert services.verify_text(certificate.token)["status"] == "valid"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RewardRule)) == 8
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RewardBudget)) == 2
