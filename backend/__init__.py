@@ -13,6 +13,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend import cli, models
     from backend.api import register_blueprints
     from backend.api.auth import register_jwt_callbacks
+    from backend.api.certification import install_verify_fast_path
     from backend.api.errors import register_error_handlers
     from backend.api.sessions import NoCookieSessionInterface
     from backend.api.transaction import register_transaction_hooks
@@ -37,6 +38,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_transaction_hooks(app)
     register_blueprints(app)
+    install_verify_fast_path(app)
     register_subscriptions(app)
     cli.register_commands(app)
     return app

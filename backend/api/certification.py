@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from typing import Any
 
@@ -250,15 +251,14 @@ def certificate_qr_svg(args: dict[str, Any], certificate_id: str) -> Response:
 # ---- public verification --------------------------------------------------------------------
 
 
-def client_address(app: Flask) -> str:
+def client_address(environ: dict[str, Any], trusted_proxies: int) -> str:
     """The caller's address, trusting X-Forwarded-For only from the configured proxies."""
-    trusted = app.config["TRUSTED_PROXY_COUNT"]
-    remote = request.remote_addr or "unknown"
-    if trusted <= 0:
+    remote = environ.get("REMOTE_ADDR") or "unknown"
+    if trusted_proxies <= 0:
         return remote
-    forwarded = request.headers.get("X-Forwarded-For", "")
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
     chain = [part.strip() for part in forwarded.split(",") if part.strip()] + [remote]
-    return chain[max(0, len(chain) - 1 - trusted)]
+    return chain[max(0, len(chain) - 1 - trusted_proxies)]
 
 
 def _verify_limiter(app: Flask) -> TokenBucketLimiter:
@@ -290,7 +290,8 @@ def verify_certificate() -> Response:
     """
     # The hot path: no schema machinery, no database; the body is parsed and checked by hand.
     app = current_app._get_current_object()
-    wait = _verify_limiter(app).retry_after(client_address(app))
+    address = client_address(request.environ, app.config["TRUSTED_PROXY_COUNT"])
+    wait = _verify_limiter(app).retry_after(address)
     if wait:
         raise RateLimited("Too many verifications; slow down.", retry_after=wait)
     body = request.get_json(force=True, silent=True)
@@ -304,6 +305,67 @@ def verify_certificate() -> Response:
     return app.response_class(
         json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
     )
+
+
+VERIFY_PATH = "/api/v1/certificates/verify"
+#: Longest body the fast path reads: the longest text, all of it escaped, plus the JSON around it.
+_MAX_FAST_BODY = 6 * MAX_VERIFY_TEXT + 64
+
+
+def install_verify_fast_path(app: Flask) -> None:
+    """Answer well-formed verification requests in front of Flask (the scan hot path).
+
+    A scan is a signature check against keys in memory; Flask's request machinery (context,
+    routing, hooks, teardown) would cost about as much again. So a well-formed
+    `POST /api/v1/certificates/verify` within its rate limit is answered here, exactly as the
+    view `verify_certificate` would answer it; anything else (bad JSON, a field error, a rate
+    limit, an unexpected error) is handed to Flask, whose view gives the full answer. The view
+    stays the documented reference; `CERTIFICATE_VERIFY_FAST_PATH = False` turns this off.
+    """
+    flask_wsgi = app.wsgi_app
+
+    def fast_path(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != VERIFY_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return flask_wsgi(environ, start_response)
+        if not app.config.get("CERTIFICATE_VERIFY_FAST_PATH", True):
+            return flask_wsgi(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _MAX_FAST_BODY:
+            return flask_wsgi(environ, start_response)
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)  # Flask can read it again if it takes over
+        try:
+            answer = _fast_answer(app, environ, raw)
+        except Exception:  # Flask's view and error handlers answer (and log) properly
+            answer = None
+        if answer is None:
+            return flask_wsgi(environ, start_response)
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))],
+        )
+        return [answer]
+
+    app.wsgi_app = fast_path  # type: ignore[method-assign]
+
+
+def _fast_answer(app: Flask, environ: dict[str, Any], raw: bytes) -> bytes | None:
+    """The answer body for a well-formed request within its rate limit, else None."""
+    body = json.loads(raw)
+    if type(body) is not dict or len(body) != 1:
+        return None
+    text = body.get("text")
+    if type(text) is not str or len(text) > MAX_VERIFY_TEXT:
+        return None
+    address = client_address(environ, app.config["TRUSTED_PROXY_COUNT"])
+    # A limited client is handed to the view, which finds the bucket still empty: one 429.
+    if _verify_limiter(app).retry_after(address):
+        return None
+    answer = services.verify_text(text, app=app)
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _verify_field_errors(body: Any) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +83,7 @@ class VerificationRegistry:
         status_list_size: int = 2**17,
         status_list_ttl: int = 24 * 3600,
         resign_seconds: int = 60,
+        engine_factory: Callable[[], sa.Engine] | None = None,
     ) -> None:
         self.refresh_interval = timedelta(seconds=refresh_seconds)
         self.status_list_size = status_list_size
@@ -96,6 +97,15 @@ class VerificationRegistry:
         self._names_at: datetime | None = None
         self._lists: SignedLists | None = None
         self._signing_keys: dict[tuple[str, str], SigningKey] = {}
+        self._engine_factory = engine_factory
+        self._engine: sa.Engine | None = None
+
+    def _connect(self) -> sa.Connection:
+        # The engine is remembered so that a refresh needs no app context (the fast path in
+        # front of Flask has none); an app's engine lives as long as the app.
+        if self._engine is None:
+            self._engine = self._engine_factory() if self._engine_factory else db.engine
+        return self._engine.connect()
 
     # -- freshness ---------------------------------------------------------------------------
 
@@ -129,7 +139,7 @@ class VerificationRegistry:
         if not self._lock.acquire(blocking=first):
             return  # another thread is refreshing; the current copy is at most one interval old
         try:
-            with db.engine.connect() as connection:
+            with self._connect() as connection:
                 version = self._read_version(connection)
                 current = self._snapshot
                 if force or current is None or current.version != version:
@@ -244,7 +254,7 @@ class VerificationRegistry:
         ):
             # A municipality created since the last load; only genuine tokens get here.
             try:
-                with db.engine.connect() as connection:
+                with self._connect() as connection:
                     self._names = self._load_names(connection)
             except SQLAlchemyError:
                 log.warning("could not reload municipality names")
@@ -264,6 +274,12 @@ class VerificationRegistry:
         snapshot = self.ensure_fresh(now)
         if snapshot.active_kid is None:
             return []
+        names_at = self._names_at
+        if names_at is None or not names_at <= now < names_at + self.resign_interval:
+            # Municipalities are added without a version change: look for new ones each minute.
+            with self._connect() as connection:
+                self._names = self._load_names(connection)
+            self._names_at = now
         lists = self._lists
         issuers = frozenset(code for code in self._names if ISSUER_PATTERN.fullmatch(code))
         if (

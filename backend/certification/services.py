@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -55,7 +56,7 @@ from backend.certification.token import (
     new_certificate_id,
     sign_certificate_token,
 )
-from backend.clock import SEOUL, as_utc, utcnow
+from backend.clock import SEOUL, as_utc, system_clock, utcnow
 from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
@@ -83,9 +84,15 @@ def registry(app: Flask | None = None) -> VerificationRegistry:
             status_list_size=config["CERTIFICATE_STATUS_LIST_SIZE"],
             status_list_ttl=config["CERTIFICATE_STATUS_LIST_TTL"],
             resign_seconds=config["CERTIFICATE_STATUS_LIST_RESIGN_SECONDS"],
+            engine_factory=partial(_engine_of, getattr(app, "_get_current_object", lambda: app)()),
         )
         app.extensions["certification_registry"] = found
     return found
+
+
+def _engine_of(app: Flask) -> sa.Engine:
+    with app.app_context():
+        return db.engine
 
 
 def bump_state_version() -> int:
@@ -978,8 +985,11 @@ def expire_certificates(*, notice_days: int | None = None) -> tuple[int, int]:
 
 
 def verify_text(text: str, *, app: Flask | None = None) -> dict[str, Any]:
-    """The public answer for scanned text: status, time checked, and only what the QR shows."""
-    now = utcnow()
+    """The public answer for scanned text: status, time checked, and only what the QR shows.
+
+    With `app` given it needs no app context (the verification fast path runs before Flask).
+    """
+    now = app.extensions.get("clock", system_clock)() if app is not None else utcnow()
     found = registry(app)
     return verification_answer(found.check(text, now), now, registry_=found)
 

@@ -407,3 +407,22 @@ def test_verification_never_writes_even_with_an_idempotency_key(client, issued, 
         assert response.status_code == 200 and response.json["status"] == "valid"
         assert "Idempotency-Replayed" not in response.headers
     assert table_counts() == before
+
+
+def test_the_fast_path_answers_exactly_as_the_flask_view(app, client, issued, monkeypatch):
+    _staff, mine = issued
+    texts = [mine["qr_text"], "nonsense", decode_qr_text(mine["qr_text"])[:-3] + "AAA"]
+    fast = [verify(client, text) for text in texts]
+    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", False)
+    slow = [verify(client, text) for text in texts]
+    assert fast == slow  # the same fixed clock, so even checked_at agrees
+
+    # With the fast path on, a well-formed scan never reaches Flask's view.
+    def unreachable() -> None:
+        raise AssertionError("the Flask view was called")
+
+    monkeypatch.setitem(app.view_functions, "certification.verify_certificate", unreachable)
+    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", True)
+    assert verify(client, mine["qr_text"])["status"] == "valid"
+    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", False)
+    assert client.post("/api/v1/certificates/verify", json={"text": "x"}).status_code == 500

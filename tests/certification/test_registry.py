@@ -212,3 +212,12 @@ def test_stale_clock_going_backwards_still_refreshes(certificate, clock):
     clock.set(utcnow() - timedelta(hours=1))
     registry.ensure_fresh(utcnow())
     assert registry.checked_at != checked
+
+
+def test_a_new_municipality_gets_its_status_list_within_a_minute(
+    certificate, clock, create_municipality
+):
+    assert len(services.revocation_lists()) == 1
+    create_municipality(code="26110", name="부산 중구")
+    clock.advance(seconds=61)
+    assert len(services.revocation_lists()) == 2
