@@ -214,16 +214,12 @@ def reissue_certificate(data: dict[str, Any], certificate_id: str) -> Any:
 
 
 def _qr_response(certificate_id: str, fmt: str, level: str) -> Response:
-    certificate = services.get_certificate_for(
-        viewer=current_caller(), certificate_id=certificate_id
-    )
-    etag = hashlib.sha256(f"{certificate.token}|{fmt}|{level}".encode()).hexdigest()[:32]
+    source = services.qr_source_for(viewer=current_caller(), certificate_id=certificate_id)
+    etag = hashlib.sha256(f"{source.token}|{fmt}|{level}".encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(
-            services.qr_image(certificate, fmt=fmt, level=level), mimetype=_IMAGE_TYPES[fmt]
-        )
+        response = Response(source.image(fmt=fmt, level=level), mimetype=_IMAGE_TYPES[fmt])
     response.set_etag(etag)
     # The image changes when the certificate is renewed: always revalidate (a 304 is cheap).
     response.headers["Cache-Control"] = "private, no-cache"

@@ -1029,9 +1029,31 @@ def revocation_lists(*, issuer: str | None = None) -> list[str]:
     return registry().status_lists(utcnow(), issuer=issuer)
 
 
-def qr_image(certificate: Certificate, *, fmt: str, level: str) -> bytes:
-    """The QR image of a certificate's token (PNG or SVG, level M or Q), drawn at most once."""
-    if fmt == "png" and level == "M" and certificate.qr_png:
-        return certificate.qr_png  # the holder's screen image, stored when the token was signed
-    render = render_png if fmt == "png" else render_svg
-    return render(certificate.token, level=level)
+@dataclass(frozen=True)
+class QrSource:
+    """What serving a certificate's QR image needs: its token and the stored screen PNG."""
+
+    token: str
+    png: bytes | None
+
+    def image(self, *, fmt: str, level: str) -> bytes:
+        """The image (PNG or SVG, level M or Q), drawn at most once per worker, or stored."""
+        if fmt == "png" and level == "M" and self.png:
+            return self.png  # the holder's screen image, stored when the token was signed
+        render = render_png if fmt == "png" else render_svg
+        return render(self.token, level=level)
+
+
+def qr_source_for(*, viewer: User, certificate_id: str) -> QrSource:
+    """The QR of a certificate its holder, or staff of its municipality, may see (one query)."""
+    row = db.session.execute(
+        sa.select(
+            Certificate.user_id, Certificate.municipality_id, Certificate.token, Certificate.qr_png
+        ).where(Certificate.id == certificate_id)
+    ).first()
+    visible = row is not None and (
+        row.user_id == viewer.id if viewer.role == Role.CITIZEN else _visible(viewer, row)
+    )
+    if not visible:
+        raise NotFound("Certificate not found.", code="certificate_not_found")
+    return QrSource(token=row.token, png=row.qr_png)
