@@ -99,15 +99,16 @@ def bump_state_version() -> int:
     """Tell every worker to reload keys and revocations (in the caller's transaction)."""
     table = CertificationState.__table__
     now = utcnow()
+    # An upsert: the row is made by the migration, and again here should it ever be missing.
     version = db.session.execute(
-        sa.update(table)
-        .where(table.c.id == STATE_ROW_ID)
-        .values(version=table.c.version + 1, changed_at=now)
+        _insert_or_nothing(table)
+        .values(id=STATE_ROW_ID, version=1, changed_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={"version": table.c.version + 1, "changed_at": now},
+        )
         .returning(table.c.version)
-    ).scalar()
-    if version is None:
-        db.session.execute(sa.insert(table).values(id=STATE_ROW_ID, version=1, changed_at=now))
-        version = 1
+    ).scalar_one()
     # This worker sees its own change on its next scan, not after its interval.
     registry().invalidate()
     return int(version)
@@ -761,7 +762,10 @@ def _renewal_opens(certificate: Certificate) -> datetime:
 
 
 def renew_certificate(*, certificate: Certificate, actor: User) -> Certificate:
-    """Extend a certificate by its validity: by an official, or its holder near the expiry.
+    """Extend a certificate by its validity, from shortly before its expiry (or after it).
+
+    Its holder renews if the criteria are still met; an official also where nomination is
+    allowed.
 
     The certificate keeps its id, serial number and revocation index; only the expiry and the
     signed token change (the old QR stays valid until its own, earlier, expiry).
@@ -772,19 +776,21 @@ def renew_certificate(*, certificate: Certificate, actor: User) -> Certificate:
     holder = certificate.holder
     now = utcnow()
     criteria = active_criteria(municipality_id=certificate.municipality_id, kind=certificate.kind)
+    if actor.role == Role.CITIZEN and actor.id != certificate.user_id:
+        raise NotFound("Certificate not found.", code="certificate_not_found")
+    if actor.role != Role.CITIZEN:
+        ensure_same_municipality(actor, certificate)
+    # For everyone, so that renewing twice cannot push the expiry years ahead.
+    if now < _renewal_opens(certificate):
+        raise RuleViolation(
+            "Renewal opens closer to the expiry.",
+            code="renewal_not_open",
+            details={"opens_at": _renewal_opens(certificate).isoformat()},
+        )
     if actor.role == Role.CITIZEN:
-        if actor.id != certificate.user_id:
-            raise NotFound("Certificate not found.", code="certificate_not_found")
-        if now < _renewal_opens(certificate):
-            raise RuleViolation(
-                "Renewal opens closer to the expiry.",
-                code="renewal_not_open",
-                details={"opens_at": _renewal_opens(certificate).isoformat()},
-            )
         if criteria is None or not _criteria_met(holder, criteria):
             raise RuleViolation("The criteria are not met.", code="criteria_not_met")
     else:
-        ensure_same_municipality(actor, certificate)
         nomination_refused = criteria is not None and not criteria.nomination_allowed
         if nomination_refused and not _criteria_met(holder, criteria):
             raise RuleViolation("The criteria are not met.", code="criteria_not_met")
