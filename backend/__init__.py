@@ -13,7 +13,9 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend import cli, models
     from backend.api import register_blueprints
     from backend.api.auth import register_jwt_callbacks
+    from backend.api.certification import install_verify_fast_path
     from backend.api.errors import register_error_handlers
+    from backend.api.sessions import NoCookieSessionInterface
     from backend.api.transaction import register_transaction_hooks
     from backend.config import load_config
     from backend.database import configure_engine_events
@@ -25,6 +27,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_overrides or {})
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    app.session_interface = NoCookieSessionInterface()
 
     db.init_app(app)
     configure_engine_events(app)
@@ -35,6 +38,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_transaction_hooks(app)
     register_blueprints(app)
+    install_verify_fast_path(app)
     register_subscriptions(app)
     cli.register_commands(app)
     return app

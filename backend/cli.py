@@ -79,6 +79,11 @@ def register_commands(app: Flask) -> None:
     from backend.participation.demo import seed_participation_demo
 
     app.extensions.setdefault("demo_seeders", []).append(seed_participation_demo)
+    from backend.certification import cli as certification_cli
+    from backend.rewards import demo as rewards_demo
+
+    rewards_demo.register(app)
+    certification_cli.register(app)
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

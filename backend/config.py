@@ -58,4 +58,26 @@ def load_config() -> dict[str, Any]:
         # The contract is served by our own view (it adds security, roles and error answers).
         "OPENAPI_URL_PREFIX": None,
         "JSON_SORT_KEYS": False,
+        # Certificates (모범시민증): signing keys are stored encrypted with a key derived from this
+        # secret; it never goes into the database.
+        "CERTIFICATE_KEY_SECRET": os.environ.get("CERTIFICATE_KEY_SECRET")
+        or _persistent_secret("certificate_key_secret"),
+        "CERTIFICATE_DEFAULT_VALIDITY_MONTHS": _env_int("CERTIFICATE_DEFAULT_VALIDITY_MONTHS", 24),
+        "CERTIFICATE_RENEWAL_WINDOW_DAYS": _env_int("CERTIFICATE_RENEWAL_WINDOW_DAYS", 60),
+        "CERTIFICATE_EXPIRING_NOTICE_DAYS": _env_int("CERTIFICATE_EXPIRING_NOTICE_DAYS", 30),
+        "CERTIFICATE_STATUS_LIST_SIZE": _env_int("CERTIFICATE_STATUS_LIST_SIZE", 2**17),
+        "CERTIFICATE_STATUS_LIST_TTL": _env_int("CERTIFICATE_STATUS_LIST_TTL", 24 * 3600),
+        "CERTIFICATE_STATUS_LIST_RESIGN_SECONDS": _env_int(
+            "CERTIFICATE_STATUS_LIST_RESIGN_SECONDS", 60
+        ),
+        # How often each worker re-reads the revocation version (one tiny query); a revocation
+        # reaches every worker within this many seconds (kept <= 5 by the guarantee).
+        "CERTIFICATE_REFRESH_SECONDS": float(os.environ.get("CERTIFICATE_REFRESH_SECONDS", 2)),
+        # Per client address and per worker, in memory (token bucket): sustained rate and burst.
+        "CERTIFICATE_VERIFY_RATE": float(os.environ.get("CERTIFICATE_VERIFY_RATE", 10)),
+        "CERTIFICATE_VERIFY_BURST": _env_int("CERTIFICATE_VERIFY_BURST", 60),
+        # Answer well-formed scans in front of Flask (see backend/api/certification.py).
+        "CERTIFICATE_VERIFY_FAST_PATH": os.environ.get("CERTIFICATE_VERIFY_FAST_PATH", "1") != "0",
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+        "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
     }

@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from backend.audit.models import AuditEntry
+from backend.certification.models import (
+    Certificate,
+    CertificateSerialCounter,
+    CertificateSigningKey,
+    CertificationCriteria,
+    CertificationState,
+)
 from backend.committees.models import (
     Appointment,
     CalendarFeed,
@@ -24,6 +31,7 @@ from backend.participation.models import (
     Survey,
     SurveyResponse,
 )
+from backend.rewards.models import RewardBudget, RewardLedgerEntry, RewardRule
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -36,6 +44,11 @@ __all__ = [
     "CalendarFeed",
     "Committee",
     "GovernmentWork",
+    "Certificate",
+    "CertificateSerialCounter",
+    "CertificateSigningKey",
+    "CertificationCriteria",
+    "CertificationState",
     "IdempotencyRecord",
     "IndicatorRecord",
     "Meeting",
@@ -46,5 +59,8 @@ __all__ = [
     "Registration",
     "Survey",
     "SurveyResponse",
+    "RewardBudget",
+    "RewardLedgerEntry",
+    "RewardRule",
     "User",
 ]

@@ -15,12 +15,15 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("CERTIFICATE_KEY_SECRET", "test-certificate-key-secret-0123456789")
 
 pytest_plugins = [
     "tests.fixtures.core",
     "tests.fixtures.identity",
     "tests.fixtures.participation",
     "tests.fixtures.committees",
+    "tests.fixtures.rewards",
+    "tests.fixtures.certification",
 ]
 
 

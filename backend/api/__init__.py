@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backend.api import audit, committees, identity, meetings, participation, reports, system
+from backend.api import (
+    audit,
+    certification,
+    committees,
+    identity,
+    meetings,
+    participation,
+    reports,
+    rewards,
+    system,
+)
 from backend.extensions import api
 
 #: Every blueprint, in the order the contract lists them; no auto-discovery.
@@ -16,6 +26,9 @@ BLUEPRINTS = [
     reports.blp,
     committees.blp,
     meetings.blp,
+    rewards.blp,
+    certification.blp,
+    certification.wellknown,
 ]
 
 

@@ -7,8 +7,10 @@ success and rolls back otherwise, so a failed request never leaves half a record
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +22,22 @@ from backend.idempotency.services import find_replay, request_fingerprint, store
 IDEMPOTENT_METHODS = frozenset({"POST"})
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(fn: F) -> F:
+    """Mark a POST view that changes nothing (a check, like certificate verification).
+
+    Its Idempotency-Key is ignored: repeating it gives the same answer anyway, and storing one
+    would put a database write on a path that must not touch the database.
+    """
+    fn.read_only = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _view_is_read_only() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "read_only", False)
 
 
 def _caller_scope() -> str:
@@ -34,7 +52,7 @@ def _caller_scope() -> str:
 def check_idempotency_key() -> Response | None:
     """Before the view: replay a stored answer, refuse a reused key, or note the key."""
     key = request.headers.get("Idempotency-Key")
-    if request.method not in IDEMPOTENT_METHODS or key is None:
+    if request.method not in IDEMPOTENT_METHODS or key is None or _view_is_read_only():
         return None
     if not _KEY_PATTERN.match(key):
         return error_response(
@@ -75,6 +93,10 @@ def _remember_answer(response: Response) -> None:
 def finish_transaction(response: Response) -> Response:
     """After the view: commit a success once (with its idempotency record), else roll back."""
     if request.method in READ_ONLY_METHODS or g.get("idempotency_replayed"):
+        return response
+    if not db.session.registry.has():
+        # The view never opened a database session (e.g. certificate verification, served
+        # from memory): there is nothing to commit or roll back, and no idempotency record.
         return response
     if response.status_code >= 400:
         db.session.rollback()
