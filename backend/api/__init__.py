@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backend.api import audit, identity, system
+from backend.api import audit, identity, notifications, system
 from backend.extensions import api
 
 #: Every blueprint, in the order the contract lists them; no auto-discovery.
-BLUEPRINTS = [system.blp, identity.blp, audit.blp]
+BLUEPRINTS = [system.blp, identity.blp, audit.blp, notifications.blp]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,6 +6,8 @@ canonical English) text, so the app can show either without knowing the code.
 
 from __future__ import annotations
 
+from backend.api import messages_notifications
+
 CORE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (Korean, English)
     "error": ("요청을 처리할 수 없습니다.", "The request could not be processed."),
@@ -84,7 +86,9 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
 
 
 #: Each domain keeps its codes in backend/api/messages_<domain>.py as MESSAGES = {...}.
-_DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = []
+_DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
+    messages_notifications.MESSAGES,
+]
 
 MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}
 for _catalogue in _DOMAIN_CATALOGUES:

@@ -248,6 +248,15 @@ def build_sender_from_config(config: Mapping[str, Any]) -> FcmSender | None:
     )
 
 
+def push_is_configured(config: Mapping[str, Any]) -> bool:
+    """Whether the configuration names FCM credentials (without loading them)."""
+    return bool(
+        config.get("FIREBASE_CREDENTIALS_FILE")
+        or config.get("FCM_STATIC_TOKEN")
+        or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    )
+
+
 def normalise_endpoint(endpoint: str) -> str:
     """Check an FCM base URL (scheme and host, no path) and return it without a trailing slash."""
     parts = urlsplit(endpoint.strip())
