@@ -16,7 +16,11 @@ import sqlalchemy as sa
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 
-pytest_plugins = ["tests.fixtures.core", "tests.fixtures.identity"]
+pytest_plugins = [
+    "tests.fixtures.core",
+    "tests.fixtures.identity",
+    "tests.fixtures.notifications",
+]
 
 
 def _database_url(tmp_root: Path) -> str:
