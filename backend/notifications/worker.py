@@ -250,7 +250,7 @@ class DeliveryWorker:
             self._prune(claim_id, outcomes.prune, report)
         return report
 
-    def _send(self, rows: Sequence[Any], outcomes: _Outcomes) -> None:
+    def _send(self, rows: Sequence[_Claimed], outcomes: _Outcomes) -> None:
         assert self.sender is not None
         now = utcnow()
         max_age = timedelta(seconds=self.settings.max_age_seconds)
@@ -279,7 +279,7 @@ class DeliveryWorker:
         for result in results:
             self._classify(by_id[result.message_id], result, outcomes)
 
-    def _classify(self, row: Any, result: SendResult, outcomes: _Outcomes) -> None:
+    def _classify(self, row: _Claimed, result: SendResult, outcomes: _Outcomes) -> None:
         if result.outcome is Outcome.SENT:
             outcomes.sent.append(row.id)
         elif result.outcome is Outcome.PRUNE_TOKEN and row.device_id is not None:
@@ -381,22 +381,57 @@ class DeliveryWorker:
 # ---- database helpers ---------------------------------------------------------------------
 
 
-def _load(ids: Sequence[str]) -> list[Any]:
-    """The claimed rows with what a push needs (rows deleted meanwhile are simply absent)."""
+@dataclass
+class _Claimed:
+    """A claimed outbox row with what its push needs."""
+
+    id: str
+    attempts: int
+    created_at: datetime
+    topic: str | None
+    device_id: str | None
+    notification_id: str | None
+    announcement_id: str | None
+    token: str | None = None
+    locale: str | None = None
+    kind: str = ""
+    category: str = ""
+    title_ko: str = ""
+    body_ko: str = ""
+    title_en: str | None = None
+    body_en: str | None = None
+    link: str | None = None
+    data: dict[str, Any] | None = None
+    announcement_title: str = ""
+    announcement_body: str = ""
+
+
+def _load(ids: Sequence[str]) -> list[_Claimed]:
+    """The claimed rows with what a push needs (rows deleted meanwhile are simply absent).
+
+    One primary-key lookup per table rather than one join: the planner would happily hash-join
+    a batch of 500 against the whole (ever-growing) notifications table.
+    """
     outbox = OutboxMessage.__table__
-    notification = Notification.__table__
-    device = Device.__table__
+    rows = [
+        _Claimed(**row._mapping)
+        for row in db.session.execute(
+            sa.select(
+                outbox.c.id,
+                outbox.c.attempts,
+                outbox.c.created_at,
+                outbox.c.topic,
+                outbox.c.device_id,
+                outbox.c.notification_id,
+                outbox.c.announcement_id,
+            ).where(outbox.c.id.in_(ids))
+        )
+    ]
+    notification, device = Notification.__table__, Device.__table__
     announcement = Announcement.__table__
-    query = (
+    notifications = _by_id(
         sa.select(
-            outbox.c.id,
-            outbox.c.attempts,
-            outbox.c.created_at,
-            outbox.c.topic,
-            outbox.c.device_id,
-            device.c.token,
-            device.c.locale,
-            notification.c.id.label("notification_id"),
+            notification.c.id,
             notification.c.kind,
             notification.c.category,
             notification.c.title_ko,
@@ -405,21 +440,45 @@ def _load(ids: Sequence[str]) -> list[Any]:
             notification.c.body_en,
             notification.c.link,
             notification.c.data,
-            announcement.c.id.label("announcement_id"),
+        ),
+        notification.c.id,
+        {row.notification_id for row in rows},
+    )
+    devices = _by_id(
+        sa.select(device.c.id, device.c.token, device.c.locale),
+        device.c.id,
+        {row.device_id for row in rows},
+    )
+    announcements = _by_id(
+        sa.select(
+            announcement.c.id,
             announcement.c.title.label("announcement_title"),
             announcement.c.body.label("announcement_body"),
-        )
-        .select_from(
-            outbox.outerjoin(notification, notification.c.id == outbox.c.notification_id)
-            .outerjoin(device, device.c.id == outbox.c.device_id)
-            .outerjoin(announcement, announcement.c.id == outbox.c.announcement_id)
-        )
-        .where(outbox.c.id.in_(ids))
+        ),
+        announcement.c.id,
+        {row.announcement_id for row in rows},
     )
-    return list(db.session.execute(query))
+    for row in rows:
+        for found in (
+            notifications.get(row.notification_id),
+            devices.get(row.device_id),
+            announcements.get(row.announcement_id),
+        ):
+            for name, value in (found or {}).items():
+                if name != "id":
+                    setattr(row, name, value)
+    return rows
 
 
-def _push_message(row: Any, *, ttl: timedelta) -> PushMessage:
+def _by_id(query: sa.Select, id_column: Any, ids: set[str | None]) -> dict[str, dict[str, Any]]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    found = db.session.execute(query.where(id_column.in_(wanted)))
+    return {row.id: dict(row._mapping) for row in found}
+
+
+def _push_message(row: _Claimed, *, ttl: timedelta) -> PushMessage:
     seconds = max(0, min(MAX_TTL_SECONDS, int(ttl.total_seconds())))
     if row.topic is not None:
         # One message for every subscriber: the announcement's own (Korean) text.
