@@ -45,6 +45,10 @@ MEETING_CANCELLED = "meeting.cancelled"
 """meeting_id, municipality_id, title, starts_at, user_ids (the people to tell)"""
 MEETING_REMINDER = "meeting.reminder"
 """meeting_id, municipality_id, title, starts_at, user_ids"""
+MEETING_ATTENDED = "meeting.attended"
+"""registration_id, meeting_id, user_id, municipality_id, project_id (or None), stage (or None),
+title, starts_at, ends_at, actor_id: the participation domain records it as a confirmed
+participation of the project's stage, so it counts for rewards and certificates"""
 REGISTRATION_CONFIRMED = "registration.confirmed"
 REGISTRATION_PROMOTED = "registration.promoted"
 """registration_id, meeting_id, user_id, municipality_id, title, starts_at"""

@@ -27,14 +27,17 @@ import os
 import pkgutil
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
 import statistics
+import string
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,8 +54,14 @@ HOST = "127.0.0.1"
 MAX_DURATION_S = 120
 MAX_ROUNDS = 20
 MAX_WARMUP_S = 30
+MAX_WAIT_QUIET_S = 600
+MAX_RETRY_BUSY = 20
 #: A ratio within this fraction below its target is reported as NOISE, not FAIL.
 NOISE_FRACTION = 0.10
+#: Median CPU share of other processes during the runs above which results are flagged.
+BUSY_OTHER_CPU_PCT = 10.0
+#: Spread of one side's req/s across rounds ((max - min) / median) above which it is flagged.
+MAX_SPREAD = 0.25
 
 SETUP_HINT = "run `bash bench/setup.sh` (installs wrk with apt-get)"
 
@@ -98,10 +107,40 @@ def install_signal_handlers() -> None:
         signal.signal(sig, _raise)
 
 
+try:
+    import ctypes
+
+    _LIBC: Any = ctypes.CDLL(None, use_errno=True)
+except (ImportError, OSError):  # not Linux/glibc: rely on stop() and atexit only
+    _LIBC = None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_harness() -> Callable[[], None]:
+    """A ``preexec_fn`` making Linux SIGTERM the child when the harness dies, even by SIGKILL."""
+    harness_pid = os.getpid()
+
+    def preexec() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != harness_pid:  # the harness died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b")
+
+
 def _tail(path: Path | None, lines: int = 30) -> str:
+    """The informative part of a server log: the first exception raised, else the last lines."""
     if path is None or not path.exists():
         return ""
     text = path.read_text(errors="replace").splitlines()
+    for index, line in enumerate(text):
+        if _EXCEPTION_LINE.match(line):
+            more = "\n  [...]" if len(text) > index + 1 else ""
+            return "\n".join(text[max(0, index - 12) : index + 1]) + more
     return "\n".join(text[-lines:])
 
 
@@ -180,6 +219,11 @@ class GunicornServer:
         """Whether the master process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """PID of the gunicorn master, which is also the id of the server's process group."""
+        return self._proc.pid if self._proc is not None else None
+
     def command(self, bind: str) -> list[str]:
         """The gunicorn command line for a given ``--bind`` value."""
         cmd = [
@@ -250,6 +294,7 @@ class GunicornServer:
                     stderr=subprocess.STDOUT,
                     pass_fds=pass_fds,
                     start_new_session=True,
+                    preexec_fn=_die_with_harness(),
                 )
             _LIVE_SERVERS.add(self)
         finally:
@@ -259,6 +304,7 @@ class GunicornServer:
         try:
             self._wait_healthy()
         except BaseException:
+            self._own_log = False  # keep the log the error message points to
             self.stop()
             raise
         return self
@@ -400,7 +446,10 @@ _RE_TIME = r"([\d.]+)(us|ms|s|m|h)"
 _RE_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
 _RE_TOTAL = re.compile(r"^\s*(\d+) requests in " + _RE_TIME, re.M)
 _RE_PERCENTILE = re.compile(r"^\s*(50|75|90|99)(?:\.0+)?%\s+" + _RE_TIME, re.M)
-_RE_THREAD_LATENCY = re.compile(r"^\s*Latency\s+" + _RE_TIME + r"\s+\S+\s+" + _RE_TIME, re.M)
+# "Latency  <avg>  <stdev, may be -nan>  <max>  <+/- stdev %>"
+_RE_THREAD_LATENCY = re.compile(
+    r"^\s*Latency\s+" + _RE_TIME + r"\s.*\s" + _RE_TIME + r"\s+[\d.]+%", re.M
+)
 _RE_SOCKET = re.compile(
     r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", re.M
 )
@@ -466,15 +515,20 @@ def build_lua(
     headers: Mapping[str, str] | None = None,
     script: Path | None = None,
     lua: str | None = None,
+    run_id: str | None = None,
 ) -> str | None:
     """Lua for wrk setting method/body/headers, followed by a script file and inline Lua.
 
+    When a script or inline Lua is given, the global ``bench_run_id`` (``run_id``, unique per
+    wrk run) is defined first, so generated keys do not repeat across rounds.
     Returns ``None`` when a plain GET needs no script (wrk is fastest without one). A script
     that only assigns ``wrk.method``/``wrk.body``/``wrk.headers`` keeps wrk's pre-built request;
     defining ``request()`` (e.g. for a unique body per request) costs wrk some throughput, on
     the same machine as the server -- give the baseline the same script so both sides pay it.
     """
     parts: list[str] = []
+    if (script is not None or lua) and run_id is not None:
+        parts.append(f"bench_run_id = {lua_string(run_id)}")
     if method.upper() != "GET":
         parts.append(f"wrk.method = {lua_string(method.upper())}")
     if body is not None:
@@ -486,6 +540,39 @@ def build_lua(
     if lua:
         parts.append(lua)
     return "\n".join(parts) + "\n" if parts else None
+
+
+def unique_request_lua(header: str | None = None, body_template: str | None = None) -> str:
+    """Lua giving every request a unique id, in a header and/or in the body.
+
+    The id is ``<bench_run_id>-<wrk thread>-<counter>``: unique across requests, wrk threads
+    and runs. ``body_template`` has ``{id}`` where the id goes, e.g.
+    ``'{"subject": "{id}"}'``. For write endpoints with idempotency keys (a repeated key would
+    be a cheap replay, not a write) or unique constraints. Defining ``request()`` costs wrk
+    some CPU: give the baseline the same Lua.
+    """
+    if header is None and body_template is None:
+        raise ValueError("give a header and/or a body_template")
+    lines = [
+        "local bench_threads = 0",
+        "function setup(thread)",
+        "  bench_threads = bench_threads + 1",
+        '  thread:set("bench_thread", bench_threads)',
+        "end",
+        "local bench_counter = 0",
+        "function request()",
+        "  bench_counter = bench_counter + 1",
+        '  local id = string.format("%s-%d-%d", bench_run_id or "run", bench_thread or 0, '
+        "bench_counter)",
+    ]
+    if header is not None:
+        lines.append(f"  wrk.headers[{lua_string(header)}] = id")
+    body = "nil"
+    if body_template is not None:
+        lines.append(f'  local body = string.gsub({lua_string(body_template)}, "{{id}}", id)')
+        body = "body"
+    lines += [f"  return wrk.format(nil, nil, nil, {body})", "end"]
+    return "\n".join(lines) + "\n"
 
 
 def run_wrk(
@@ -500,6 +587,7 @@ def run_wrk(
     script: Path | None = None,
     lua: str | None = None,
     timeout_s: int = 5,
+    env: Mapping[str, str] | None = None,
 ) -> WrkResult:
     """Run ``wrk -t<threads> -c<connections> -d<duration>s --latency`` against a local URL."""
     wrk = require_wrk()
@@ -517,7 +605,7 @@ def run_wrk(
         f"--timeout={timeout_s}s",
         "--latency",
     ]
-    source = build_lua(method, body, headers, script, lua)
+    source = build_lua(method, body, headers, script, lua, run_id=uuid.uuid4().hex[:12])
     lua_file: Path | None = None
     try:
         if source is not None:
@@ -529,7 +617,13 @@ def run_wrk(
         cmd.append(url)
         try:
             proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=duration + 30, check=False
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=duration + 30,
+                check=False,
+                env={**os.environ, **(env or {})},
+                preexec_fn=_die_with_harness(),
             )
         except subprocess.TimeoutExpired as exc:
             raise BenchError(f"wrk did not finish within {duration + 30} s") from exc
@@ -557,9 +651,11 @@ class Target:
     ``app``            gunicorn app spec, ``module:callable`` or ``module:factory()``.
     ``path``/``method``/``body``/``headers``  the request; non-GET, body and headers are sent
                        through generated Lua (``wrk.method``/``wrk.body``/``wrk.headers``).
+                       ``$VAR`` in them is replaced from the server's env (see
+                       :meth:`request_parts`), e.g. a token minted by ``setup``.
     ``script``         a wrk Lua file appended after that (relative paths are from the repo
                        root), e.g. defining ``request()`` for a different body per request;
-    ``lua``            the same, inline.
+    ``lua``            the same, inline (see :func:`unique_request_lua`).
     ``env``            variables for the server; ``setup`` may add more (see :data:`SetupFn`).
     ``health_path``    GET path that must answer 2xx before loading; defaults to ``path`` for
                        plain GET targets and is required otherwise.
@@ -635,31 +731,55 @@ class Target:
             reuse_port=self.reuse_port,
         )
 
-    def load(self, base_url: str, *, duration: int, connections: int, threads: int) -> WrkResult:
-        """One wrk run against this target on a running server."""
+    def request_parts(self, env: Mapping[str, str]) -> tuple[str, str | None, dict[str, str]]:
+        """``path``, ``body`` and ``headers`` with ``$VAR``/``${VAR}`` taken from ``env``.
+
+        ``env`` is the server's environment from ``env`` and ``setup`` (not the whole process
+        environment), so a token minted by ``setup`` can go in a header:
+        ``headers={"Authorization": "Bearer $BENCH_TOKEN"}``. Unknown names are left as is.
+        """
+
+        def expand(text: str) -> str:
+            return string.Template(text).safe_substitute(env)
+
+        body = expand(self.body) if self.body is not None else None
+        headers = {name: expand(value) for name, value in self.headers.items()}
+        return expand(self.path), body, headers
+
+    def load(
+        self, server: GunicornServer, *, duration: int, connections: int, threads: int
+    ) -> WrkResult:
+        """One wrk run against this target on its running server.
+
+        wrk gets the server's environment too, so a Lua script can ``os.getenv`` what ``setup``
+        produced.
+        """
+        path, body, headers = self.request_parts(server.env)
         return run_wrk(
-            base_url + self.path,
+            server.base_url + path,
             duration=duration,
             connections=connections,
             threads=threads,
             method=self.method,
-            body=self.body,
-            headers=self.headers,
+            body=body,
+            headers=headers,
             script=self.script_path(),
             lua=self.lua,
+            env=server.env,
         )
 
-    def check_once(self, base_url: str) -> None:
+    def check_once(self, server: GunicornServer) -> None:
         """Send the request once and raise :class:`BenchError` unless it answers 2xx."""
         if not self.preflight or self.script is not None or self.lua is not None:
             return
-        status, body = http_request(
-            base_url, self.method.upper(), self.path, body=self.body, headers=self.headers
+        path, body, headers = self.request_parts(server.env)
+        status, answer = http_request(
+            server.base_url, self.method.upper(), path, body=body, headers=headers
         )
         if not 200 <= status < 300:
             raise BenchError(
-                f"{self.method.upper()} {self.path} on {self.app} answered {status}, not 2xx: "
-                f"{body[:300]!r}"
+                f"{self.method.upper()} {path} on {self.app} answered {status}, not 2xx: "
+                f"{answer[:300]!r}"
             )
 
 
@@ -714,8 +834,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 class Scenario:
     """A named comparison of a candidate target against a baseline target.
 
-    ``target_ratio``: the candidate's median req/s divided by the baseline's must be at least
-    this (``None``: report only). ``max_p99_ms``: optional ceiling on the candidate's median p99.
+    ``target_ratio``: candidate req/s divided by baseline req/s (median over rounds) must be at
+    least this (``None``: report only).
+    ``max_p99_ms``: optional ceiling on the candidate's median p99 latency.
     """
 
     name: str
@@ -785,7 +906,7 @@ class Run:
 
     round: int
     side: str  # "baseline" or "candidate"
-    loadavg_1m: float
+    other_cpu_pct: float  # CPU used by processes other than wrk and our servers, % of machine
     result: WrkResult
 
 
@@ -824,14 +945,17 @@ class Comparison:
     settings: dict[str, Any]
     environment: dict[str, Any]
     runs: list[Run]
+    discarded_runs: list[Run]
     baseline_summary: SideSummary
     candidate_summary: SideSummary
     ratio: float
+    ratio_of_medians: float
     round_ratios: list[float]
     target_ratio: float | None
     max_p99_ms: float | None
     verdict: str
     problems: list[str]
+    warnings: list[str]
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (NaN latencies become ``null``)."""
@@ -865,11 +989,78 @@ def verdict_for(
     return "NOISE" if below_ratio or above_p99 else "PASS"
 
 
-def _loadavg() -> float:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds all CPUs spent busy since boot (``/proc/stat``; steal excluded)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / _CLK_TCK
+
+
+def _group_cpu_s(pgids: Sequence[int]) -> float:
+    """CPU seconds used so far by the live processes of the given process groups."""
+    wanted = set(pgids)
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        # after "pid (comm)": state ppid pgrp session ... utime(12th) stime(13th)
+        if int(fields[2]) in wanted:
+            total += int(fields[11]) + int(fields[12])
+    return total / _CLK_TCK
+
+
+class CpuMeter:
+    """Measure how much CPU *other* processes took while one wrk run was going on.
+
+    Busy time of the whole machine (``/proc/stat``) minus what our gunicorn process groups, wrk
+    (a reaped child: ``RUSAGE_CHILDREN``) and this process used, as a percentage of all CPUs over
+    the run's wall time. Anything well above a few percent means a neighbour competed for the
+    CPUs during that run. Returns NaN where ``/proc`` is unavailable.
+    """
+
+    def __init__(self, pgids: Sequence[int]) -> None:
+        """Take the starting snapshot; ``pgids`` are the process groups counted as ours."""
+        self.pgids = list(pgids)
+        try:
+            self._start = self._snapshot()
+        except (OSError, ValueError, IndexError):
+            self._start = None
+
+    def _snapshot(self) -> tuple[float, float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        ours = (
+            _group_cpu_s(self.pgids)
+            + children.ru_utime
+            + children.ru_stime
+            + me.ru_utime
+            + me.ru_stime
+        )
+        return time.monotonic(), _machine_busy_s(), ours
+
+    def other_pct(self) -> float:
+        """Percent of the machine's CPU used by other processes since construction."""
+        if self._start is None:
+            return float("nan")
+        try:
+            end = self._snapshot()
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+        wall = end[0] - self._start[0]
+        cpus = os.cpu_count() or 1
+        if wall <= 0:
+            return float("nan")
+        other = (end[1] - self._start[1]) - (end[2] - self._start[2])
+        return max(0.0, 100.0 * other / (wall * cpus))
 
 
 def _environment() -> dict[str, Any]:
@@ -899,8 +1090,56 @@ def _environment() -> dict[str, Any]:
         "flask": pkg("flask"),
         "gunicorn": pkg("gunicorn"),
         "wrk": wrk_version(),
+        "loadavg_1m_at_start": _loadavg(),
         "git_commit": commit,
     }
+
+
+def _loadavg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def wait_for_quiet(
+    pgids: Sequence[int], budget_s: float, sample_s: float = 1.0
+) -> tuple[float, float]:
+    """Wait until other processes use <= ``BUSY_OTHER_CPU_PCT`` of the CPUs over ``sample_s``.
+
+    Gives up after ``budget_s`` seconds. Returns ``(seconds waited, last other-CPU %)``; the
+    caller runs anyway when the machine stayed busy (and the comparison then warns).
+    """
+    start = time.monotonic()
+    other = float("nan")
+    while True:
+        meter = CpuMeter(pgids)
+        time.sleep(sample_s)
+        other = meter.other_pct()
+        waited = time.monotonic() - start
+        if other != other or other <= BUSY_OTHER_CPU_PCT or waited >= budget_s:
+            return waited, other
+
+
+def _noise_warnings(runs: Sequence[Run]) -> list[str]:
+    """Warnings about a busy machine or an unstable side, from the runs of a comparison."""
+    warnings = []
+    others = [r.other_cpu_pct for r in runs if r.other_cpu_pct == r.other_cpu_pct]
+    if others and statistics.median(others) > BUSY_OTHER_CPU_PCT:
+        warnings.append(
+            f"other processes used {statistics.median(others):.0f}% of the CPUs (median; max "
+            f"{max(others):.0f}%) during the runs: the machine was busy, the figures are "
+            "unreliable; re-run when it is quiet"
+        )
+    for side in ("baseline", "candidate"):
+        rps = [r.result.rps for r in runs if r.side == side]
+        median = statistics.median(rps) if rps else 0.0
+        if len(rps) > 1 and median > 0 and (max(rps) - min(rps)) / median > MAX_SPREAD:
+            warnings.append(
+                f"{side} req/s varied by {(max(rps) - min(rps)) / median:.0%} of its median "
+                "between rounds; add rounds or re-run when the machine is quiet"
+            )
+    return warnings
 
 
 def _fmt_int(value: float) -> str:
@@ -919,13 +1158,17 @@ def format_table(comparison: Comparison) -> str:
         f"interleaved, {s['warmup']} s warm-up per side, {c.environment.get('cpus')} CPUs",
         "",
         f"{'round':>5}  {'side':<10} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'non-2xx':>8} {'sock err':>8} {'load':>5}",
+        f"{'non-2xx':>8} {'sock err':>8} {'other CPU':>9}",
     ]
     for run in c.runs:
         r = run.result
         lines.append(
             f"{run.round:>5}  {run.side:<10} {_fmt_int(r.rps):>10} {r.p50_ms:>8.2f} "
-            f"{r.p99_ms:>8.2f} {r.non_2xx:>8} {r.socket_errors:>8} {run.loadavg_1m:>5.2f}"
+            f"{r.p99_ms:>8.2f} {r.non_2xx:>8} {r.socket_errors:>8} {run.other_cpu_pct:>8.0f}%"
+        )
+    if c.discarded_runs:
+        lines.append(
+            f"  (busy rounds discarded and re-run: {len(c.discarded_runs) // 2}; see JSON)"
         )
     for side, summary in (("baseline", c.baseline_summary), ("candidate", c.candidate_summary)):
         lines.append(
@@ -935,7 +1178,8 @@ def format_table(comparison: Comparison) -> str:
     per_round = ", ".join(f"{x:.2f}" for x in c.round_ratios)
     lines += [
         "",
-        f"ratio candidate/baseline (median req/s): {c.ratio:.2f}   per round: {per_round}",
+        f"ratio candidate/baseline req/s: {c.ratio:.2f}  (median of per-round ratios "
+        f"{per_round}; ratio of the medians {c.ratio_of_medians:.2f})",
     ]
     goals = []
     if c.target_ratio is not None:
@@ -947,6 +1191,7 @@ def format_table(comparison: Comparison) -> str:
     if c.verdict == "NOISE":
         lines.append("   (within 10 % of the target: noise on these machines; re-run to decide)")
     lines += [f"PROBLEM: {p}" for p in c.problems]
+    lines += [f"WARNING: {w}" for w in c.warnings]
     return "\n".join(lines)
 
 
@@ -971,6 +1216,8 @@ def compare(
     warmup: int = 2,
     connections: int = 16,
     threads: int = 1,
+    wait_quiet: int = 0,
+    retry_busy: int = 0,
     results_dir: Path | None = RESULTS_DIR,
     out: TextIO | None = None,
 ) -> Comparison:
@@ -980,9 +1227,15 @@ def compare(
     directory) and stay up for the whole comparison; each gets ``warmup`` seconds of load that
     is thrown away. Then each round loads both sides one after the other, alternating which
     goes first (B C, C B, B C, ...), so slow drift of the shared machine hits both equally.
-    The ratio is median candidate req/s over median baseline req/s; the per-round ratios show
-    its spread. Any non-2xx response or socket error is listed as a problem and makes the
-    verdict INVALID. Results go to ``<results_dir>/<name>.json`` unless ``results_dir`` is None.
+    The ratio is the median of the per-round ratios candidate req/s / baseline req/s (the two
+    runs of a round are adjacent in time); the ratio of the two medians is reported beside it.
+    Any error response or socket error is listed as a problem and makes the verdict INVALID;
+    a busy machine or unstable rounds produce warnings (see :func:`_noise_warnings`). With
+    ``wait_quiet`` > 0, each round first waits up to that many seconds for other processes to
+    use at most ``BUSY_OTHER_CPU_PCT`` of the CPUs (see :func:`wait_for_quiet`). With
+    ``retry_busy`` > 0, a round during which other processes took more than that is discarded
+    and run again, at most ``retry_busy`` times in all (discarded runs stay in the JSON).
+    Results go to ``<results_dir>/<name>.json`` unless ``results_dir`` is None.
     """
     out = out or sys.stdout
     if not 1 <= rounds <= MAX_ROUNDS:
@@ -991,6 +1244,10 @@ def compare(
         raise ValueError(f"duration must be 1..{MAX_DURATION_S} s")
     if not 0 <= warmup <= MAX_WARMUP_S:
         raise ValueError(f"warmup must be 0..{MAX_WARMUP_S} s")
+    if not 0 <= retry_busy <= MAX_RETRY_BUSY:
+        raise ValueError(f"retry_busy must be 0..{MAX_RETRY_BUSY}")
+    if not 0 <= wait_quiet <= MAX_WAIT_QUIET_S:
+        raise ValueError(f"wait_quiet must be 0..{MAX_WAIT_QUIET_S} s")
     require_wrk()  # fail before starting any server
 
     def say(message: str) -> None:
@@ -1001,6 +1258,7 @@ def compare(
     log_dir = (results_dir or Path(tempfile.gettempdir())) / "logs"
     targets = {"baseline": scenario.baseline, "candidate": scenario.candidate}
     runs: list[Run] = []
+    discarded: list[Run] = []
     with (
         tempfile.TemporaryDirectory(prefix=f"bench-{scenario.name}-") as tmp,
         contextlib.ExitStack() as stack,
@@ -1013,33 +1271,55 @@ def compare(
             servers[side] = stack.enter_context(
                 _serve(target, side, scenario.name, workdir, log_dir)
             )
+        pgids = [server.pid for server in servers.values() if server.pid is not None]
         for side, target in targets.items():
-            target.check_once(servers[side].base_url)
+            target.check_once(servers[side])
         if warmup:
             for side, target in targets.items():
                 say(f"[{scenario.name}] warm-up {side} {warmup} s")
                 target.load(
-                    servers[side].base_url,
+                    servers[side],
                     duration=warmup,
                     connections=connections,
                     threads=threads,
                 )
-        for number in range(1, rounds + 1):
-            order = ("baseline", "candidate") if number % 2 else ("candidate", "baseline")
+        retries_left = retry_busy
+        while len(runs) < 2 * rounds:
+            done = len(runs) // 2
+            if wait_quiet:
+                waited, other = wait_for_quiet(pgids, wait_quiet)
+                if waited >= 1.5:
+                    state = "quiet" if other <= BUSY_OTHER_CPU_PCT else "still busy"
+                    say(
+                        f"[{scenario.name}] waited {waited:.0f} s for a quiet machine "
+                        f"({state}: other CPU {other:.0f}%)"
+                    )
+            order = ("baseline", "candidate") if done % 2 == 0 else ("candidate", "baseline")
+            pair = []
             for side in order:
-                load = _loadavg()
+                meter = CpuMeter(pgids)
                 result = targets[side].load(
-                    servers[side].base_url,
+                    servers[side],
                     duration=duration,
                     connections=connections,
                     threads=threads,
                 )
-                runs.append(Run(number, side, load, result))
+                other = meter.other_pct()
+                pair.append(Run(done + 1, side, other, result))
                 say(
-                    f"[{scenario.name}] round {number}/{rounds} {side:<9} "
+                    f"[{scenario.name}] round {done + 1}/{rounds} {side:<9} "
                     f"{_fmt_int(result.rps):>8} req/s  p50 {result.p50_ms:.2f} ms  "
-                    f"p99 {result.p99_ms:.2f} ms"
+                    f"p99 {result.p99_ms:.2f} ms  other CPU {other:.0f}%"
                 )
+            if retries_left > 0 and any(r.other_cpu_pct > BUSY_OTHER_CPU_PCT for r in pair):
+                retries_left -= 1
+                discarded.extend(pair)
+                say(
+                    f"[{scenario.name}] round {done + 1} discarded (machine busy); "
+                    f"{retries_left} retries left"
+                )
+                continue
+            runs.extend(pair)
         for side, server in servers.items():
             if not server.running:
                 raise BenchError(f"{side} server died during the run; see {server.log_path}")
@@ -1047,7 +1327,7 @@ def compare(
     base_runs = [r for r in runs if r.side == "baseline"]
     cand_runs = [r for r in runs if r.side == "candidate"]
     base, cand = SideSummary.of(base_runs), SideSummary.of(cand_runs)
-    ratio = cand.rps / base.rps if base.rps else float("nan")
+    ratio_of_medians = cand.rps / base.rps if base.rps else float("nan")
     round_ratios = [
         c.result.rps / b.result.rps if b.result.rps else float("nan")
         for b, c in zip(
@@ -1056,6 +1336,9 @@ def compare(
             strict=True,
         )
     ]
+    # The headline: runs of one round are adjacent in time, so they share the machine's state;
+    # the median of the paired ratios resists a busy neighbour better than a ratio of medians.
+    ratio = statistics.median(round_ratios)
     problems = []
     for side, summary in (("baseline", base), ("candidate", cand)):
         if summary.non_2xx:
@@ -1064,6 +1347,7 @@ def compare(
             problems.append(f"{side}: {summary.socket_errors} socket errors (see JSON)")
         if summary.requests == 0:
             problems.append(f"{side}: no request completed")
+    warnings = _noise_warnings(runs)
     verdict = verdict_for(ratio, scenario.target_ratio, cand.p99_ms, scenario.max_p99_ms)
     if problems:
         verdict = "INVALID"
@@ -1078,18 +1362,23 @@ def compare(
             "warmup": warmup,
             "connections": connections,
             "threads": threads,
+            "wait_quiet": wait_quiet,
+            "retry_busy": retry_busy,
             "started_at": started_at,
         },
         environment=environment,
         runs=runs,
+        discarded_runs=discarded,
         baseline_summary=base,
         candidate_summary=cand,
         ratio=ratio,
+        ratio_of_medians=ratio_of_medians,
         round_ratios=round_ratios,
         target_ratio=scenario.target_ratio,
         max_p99_ms=scenario.max_p99_ms,
         verdict=verdict,
         problems=problems,
+        warnings=warnings,
     )
     say("")
     say(format_table(comparison))

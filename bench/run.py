@@ -30,6 +30,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument(
+        "--wait-quiet",
+        type=int,
+        default=0,
+        metavar="SECS",
+        help="before each round, wait up to SECS for other processes to leave the CPUs idle "
+        "(default 0: do not wait)",
+    )
+    parser.add_argument(
+        "--retry-busy",
+        type=int,
+        default=0,
+        metavar="N",
+        help="discard and re-run a round during which other processes took more than 10%% "
+        "of the CPUs, at most N times in all (default 0)",
+    )
+    parser.add_argument(
         "--no-json", action="store_true", help="do not write bench/results/<scenario>.json"
     )
     return parser
@@ -67,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warmup=args.warmup,
                 connections=args.connections,
                 threads=args.threads,
+                wait_quiet=args.wait_quiet,
+                retry_busy=args.retry_busy,
                 results_dir=None if args.no_json else harness.RESULTS_DIR,
             )
         except (harness.BenchError, KeyError, ValueError) as exc:

@@ -1,2 +1,0 @@
-def test_app_builds_and_migrates(client):
-    assert client.get("/healthz").json == {"status": "ok"}
