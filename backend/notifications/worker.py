@@ -316,7 +316,7 @@ class DeliveryWorker:
             done.dead = _update_each(
                 claim_id,
                 [
-                    {"b_id": oid, "b_code": code, "b_error": _clip(error)}
+                    {"b_id": oid, "b_code": _clip(code, 40), "b_error": _clip(error)}
                     for oid, code, error in outcomes.dead
                 ],
                 status=OutboxStatus.DEAD.value,
@@ -326,7 +326,7 @@ class DeliveryWorker:
             done.retried = _update_each(
                 claim_id,
                 [
-                    {"b_id": oid, "b_due": due, "b_code": code, "b_error": _clip(error)}
+                    {"b_id": oid, "b_due": due, "b_code": _clip(code, 40), "b_error": _clip(error)}
                     for oid, due, code, error in outcomes.retry
                 ],
                 due_at=sa.bindparam("b_due", type_=OutboxMessage.__table__.c.due_at.type),
@@ -594,8 +594,9 @@ def _is_transient(error: DBAPIError) -> bool:
     return "database is locked" in str(error.orig)
 
 
-def _clip(text: str | None) -> str | None:
-    return None if text is None else text[:500]
+def _clip(text: str | None, length: int = 500) -> str | None:
+    """Fit a text into its column (an error message can be anything)."""
+    return None if text is None else text[:length]
 
 
 def install_stop_signals(stop: threading.Event) -> Callable[[], None]:

@@ -670,3 +670,20 @@ def test_purge_command_deletes_old_finished_rows_only(
     assert result.exit_code == 0, result.output
     assert "Purged 1 outbox rows" in result.output
     assert [row.status for row in outbox_rows()] == [OutboxStatus.PENDING]
+
+
+def test_long_error_codes_and_messages_fit_their_columns(
+    clock, create_user, create_device, notify, fcm_sender, outbox_rows
+):
+    user = create_user()
+    create_device(user)
+    notify(user)
+    fcm_sender.send = lambda messages: [
+        SendResult(m.message_id, Outcome.DEAD, "E" * 60, None, None, "x" * 900) for m in messages
+    ]
+
+    report = DeliveryWorker(sender=fcm_sender).drain()
+
+    assert report.dead == 1
+    row = only(outbox_rows())
+    assert (len(row.last_error_code), len(row.last_error)) == (40, 500)
