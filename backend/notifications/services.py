@@ -319,14 +319,15 @@ def notify_users(
     """Put a notification in each user's inbox and queue its pushes; returns the new ids.
 
     Users that do not exist or were deleted are skipped. A push is queued for every device of
-    a live login whose user has the category on, due at once or when their quiet hours end.
+    a live login of an active user who has the category on, due at once or when their quiet
+    hours end.
     """
     wanted = list(dict.fromkeys(user_ids))
     now = utcnow()
     created: list[str] = []
     for chunk in _chunks(wanted, _CHUNK):
         recipients = db.session.execute(
-            sa.select(User.id, NotificationPreference)
+            sa.select(User.id, User.is_active, NotificationPreference)
             .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
             .where(User.id.in_(chunk), User.deleted_at.is_(None))
         ).all()
@@ -337,7 +338,7 @@ def notify_users(
             sa.select(Device.id, Device.user_id)
             .join(AuthSession, AuthSession.id == Device.session_id)
             .where(
-                Device.user_id.in_([user_id for user_id, _ in recipients]),
+                Device.user_id.in_([user_id for user_id, active, _ in recipients if active]),
                 AuthSession.revoked_at.is_(None),
                 AuthSession.expires_at > now,
             )
@@ -345,7 +346,7 @@ def notify_users(
             devices.setdefault(user_id, []).append(device_id)
         inbox_rows, outbox_rows = [], []
         position = {user_id: index for index, user_id in enumerate(chunk)}
-        for user_id, stored in sorted(recipients, key=lambda row: position[row[0]]):
+        for user_id, _active, stored in sorted(recipients, key=lambda row: position[row[0]]):
             notification_id = new_id()
             created.append(notification_id)
             inbox_rows.append(_inbox_row(notification_id, user_id, content, municipality_id, now))

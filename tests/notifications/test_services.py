@@ -225,6 +225,19 @@ def test_pushes_go_only_to_devices_of_live_logins(
     assert db.session.scalars(sa.select(OutboxMessage.device_id)).all() == [live.id]
 
 
+def test_deactivated_accounts_get_the_inbox_entry_but_no_push(
+    clock, create_user, create_device, notify, count_rows
+):
+    user = create_user()
+    create_device(user)
+    user.is_active = False
+    db.session.commit()
+
+    notify(user)
+
+    assert (count_rows(Notification), count_rows(OutboxMessage)) == (1, 0)
+
+
 def test_notify_users_skips_unknown_deleted_and_repeated_users(clock, create_user):
     alive, deleted = create_user(), create_user()
     deleted.deleted_at = utcnow()
