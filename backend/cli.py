@@ -164,6 +164,8 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(contract)
 
+    _register_notification_commands(app)
+
     @app.cli.command("purge-idempotency")
     def purge_idempotency() -> None:
         """Delete idempotency records past their retention."""
@@ -172,3 +174,85 @@ def register_commands(app: Flask) -> None:
         count = purge_expired()
         db.session.commit()
         click.echo(f"Purged {count} idempotency records.")
+
+
+def _register_notification_commands(app: Flask) -> None:
+    """`flask notifications deliver` (the push worker) and `flask notifications purge`."""
+    notifications = AppGroup("notifications", help="Push notifications.")
+
+    @notifications.command("deliver")
+    @click.option("--once", is_flag=True, help="Send until nothing is due, then exit.")
+    @click.option("--batch-size", type=click.IntRange(1, 5000), default=None)
+    @click.option("--lease-seconds", type=click.FloatRange(min=1), default=None)
+    @click.option("--idle-seconds", type=click.FloatRange(min=0), default=None)
+    def deliver(
+        once: bool, batch_size: int | None, lease_seconds: float | None, idle_seconds: float | None
+    ) -> None:
+        """Send queued pushes through FCM (long-running; SIGTERM finishes the batch and exits)."""
+        import threading
+
+        from backend.notifications.fcm import build_sender_from_config
+        from backend.notifications.worker import (
+            DeliveryWorker,
+            WorkerSettings,
+            install_stop_signals,
+            minimum_lease_seconds,
+        )
+
+        config = current_app.config
+        try:
+            settings = WorkerSettings.from_config(
+                config,
+                batch_size=batch_size,
+                lease_seconds=lease_seconds,
+                idle_seconds=idle_seconds,
+            )
+            # Built here, in the worker process (never before a fork): its connections are ours.
+            sender = build_sender_from_config(config)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        if sender is None:
+            click.echo("Push is off (no Firebase credentials): notifications reach the inbox only.")
+        else:
+            needed = 2 * minimum_lease_seconds(
+                batch_size=settings.batch_size,
+                max_connections=int(config["FCM_MAX_CONNECTIONS"]),
+                timeout=float(config["FCM_TIMEOUT_SECONDS"]),
+            )
+            if settings.lease_seconds < needed:
+                sender.close()
+                raise click.ClickException(
+                    f"a lease of {settings.lease_seconds:.0f} s is too short for batches of "
+                    f"{settings.batch_size} when FCM hangs: use at least {needed:.0f} s "
+                    "(NOTIFICATIONS_LEASE_SECONDS) or smaller batches"
+                )
+            click.echo(f"Sending pushes to Firebase project {sender.project_id}.")
+        worker = DeliveryWorker(sender=sender, settings=settings)
+        try:
+            if once:
+                report = worker.drain()
+            else:
+                stop = threading.Event()
+                restore = install_stop_signals(stop)
+                try:
+                    report = worker.run(stop=stop)
+                finally:
+                    restore()
+        finally:
+            if sender is not None:
+                sender.close()
+        click.echo(f"Delivery finished: {report.summary()}.")
+
+    @notifications.command("purge")
+    @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+    def purge(days: int) -> None:
+        """Delete finished outbox rows (sent, dead, skipped) older than DAYS days."""
+        from datetime import timedelta
+
+        from backend.notifications.services import purge_outbox
+
+        count = purge_outbox(older_than=timedelta(days=days))
+        db.session.commit()
+        click.echo(f"Purged {count} outbox rows.")
+
+    app.cli.add_command(notifications)

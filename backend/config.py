@@ -30,6 +30,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def load_config() -> dict[str, Any]:
     """Build the configuration mapping from the environment."""
     database_url = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'coproduction.db'}")
@@ -51,6 +55,22 @@ def load_config() -> dict[str, Any]:
         "PAGE_SIZE_DEFAULT": 20,
         "PAGE_SIZE_MAX": 100,
         "TIMEZONE": "Asia/Seoul",
+        # Push through Firebase Cloud Messaging (see backend/notifications/fcm.py). With no
+        # credentials (neither a key file, nor GOOGLE_APPLICATION_CREDENTIALS in the
+        # environment, nor a fake server's static token) push is off: inbox only.
+        "FIREBASE_CREDENTIALS_FILE": os.environ.get("FIREBASE_CREDENTIALS_FILE") or None,
+        "FIREBASE_PROJECT_ID": os.environ.get("FIREBASE_PROJECT_ID") or None,
+        "FCM_ENDPOINT": os.environ.get("FCM_ENDPOINT") or None,
+        "FCM_STATIC_TOKEN": os.environ.get("FCM_STATIC_TOKEN") or None,
+        "FCM_TIMEOUT_SECONDS": _env_float("FCM_TIMEOUT_SECONDS", 10.0),
+        "FCM_MAX_CONNECTIONS": _env_int("FCM_MAX_CONNECTIONS", 100),
+        # The delivery worker (flask notifications deliver).
+        "NOTIFICATIONS_BATCH_SIZE": _env_int("NOTIFICATIONS_BATCH_SIZE", 500),
+        "NOTIFICATIONS_LEASE_SECONDS": _env_float("NOTIFICATIONS_LEASE_SECONDS", 120.0),
+        "NOTIFICATIONS_MAX_ATTEMPTS": _env_int("NOTIFICATIONS_MAX_ATTEMPTS", 10),
+        "NOTIFICATIONS_RETRY_BASE_SECONDS": _env_float("NOTIFICATIONS_RETRY_BASE_SECONDS", 5.0),
+        "NOTIFICATIONS_MAX_AGE_SECONDS": _env_float("NOTIFICATIONS_MAX_AGE_SECONDS", 72 * 3600.0),
+        "NOTIFICATIONS_IDLE_SECONDS": _env_float("NOTIFICATIONS_IDLE_SECONDS", 2.0),
         # flask-smorest / OpenAPI
         "API_TITLE": "Co-production participation platform",
         "API_VERSION": "v1",

@@ -52,6 +52,10 @@ participation of the project's stage, so it counts for rewards and certificates"
 REGISTRATION_CONFIRMED = "registration.confirmed"
 REGISTRATION_PROMOTED = "registration.promoted"
 """registration_id, meeting_id, user_id, municipality_id, title, starts_at"""
+SESSION_ENDED = "session.ended"
+"""session_id, user_id: a login ended (logout); its devices stop receiving push"""
+USER_DELETED = "user.deleted"
+"""user_id, actor_id: an account was deleted; its devices stop receiving push"""
 
 
 def _registry() -> dict[str, list[Handler]]:

@@ -21,6 +21,14 @@ from backend.committees.models import (
 )
 from backend.idempotency.models import IdempotencyRecord
 from backend.identity.models import AuthSession, Municipality, User
+from backend.notifications.models import (
+    Announcement,
+    DeliveryCounter,
+    Device,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+)
 from backend.participation.models import (
     Activity,
     GovernmentWork,
@@ -36,31 +44,37 @@ from backend.rewards.models import RewardBudget, RewardLedgerEntry, RewardRule
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 __all__ = [
-    "MIGRATIONS_DIR",
     "Activity",
+    "Announcement",
     "Appointment",
     "AuditEntry",
     "AuthSession",
     "CalendarFeed",
-    "Committee",
-    "GovernmentWork",
     "Certificate",
     "CertificateSerialCounter",
     "CertificateSigningKey",
     "CertificationCriteria",
     "CertificationState",
+    "Committee",
+    "DeliveryCounter",
+    "Device",
+    "GovernmentWork",
     "IdempotencyRecord",
     "IndicatorRecord",
+    "MIGRATIONS_DIR",
     "Meeting",
     "Municipality",
+    "Notification",
+    "NotificationPreference",
+    "OutboxMessage",
     "Participation",
     "Project",
     "ProjectStage",
     "Registration",
-    "Survey",
-    "SurveyResponse",
     "RewardBudget",
     "RewardLedgerEntry",
     "RewardRule",
+    "Survey",
+    "SurveyResponse",
     "User",
 ]

@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.committees",
     "tests.fixtures.rewards",
     "tests.fixtures.certification",
+    "tests.fixtures.notifications",
 ]
 
 

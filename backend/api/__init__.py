@@ -10,6 +10,7 @@ from backend.api import (
     committees,
     identity,
     meetings,
+    notifications,
     participation,
     reports,
     rewards,
@@ -29,6 +30,7 @@ BLUEPRINTS = [
     rewards.blp,
     certification.blp,
     certification.wellknown,
+    notifications.blp,
 ]
 
 

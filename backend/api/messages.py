@@ -6,7 +6,12 @@ canonical English) text, so the app can show either without knowing the code.
 
 from __future__ import annotations
 
-from backend.api import messages_certification, messages_committees, messages_participation
+from backend.api import (
+    messages_certification,
+    messages_committees,
+    messages_notifications,
+    messages_participation,
+)
 
 CORE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (Korean, English)
@@ -90,6 +95,7 @@ _DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
     messages_participation.MESSAGES,
     messages_committees.MESSAGES,
     messages_certification.MESSAGES,
+    messages_notifications.MESSAGES,
 ]
 
 MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}

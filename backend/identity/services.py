@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from backend import events
 from backend.audit.services import record_audit
 from backend.clock import utcnow
 from backend.errors import (
@@ -285,6 +286,7 @@ def delete_user(*, actor: User, user: User) -> None:
     user.phone = None
     _revoke_all_sessions(user)
     db.session.flush()
+    events.publish(events.USER_DELETED, user_id=user.id, actor_id=actor.id)
     record_audit(
         actor=actor,
         action="user.delete",
@@ -390,6 +392,7 @@ def end_session(*, session: AuthSession) -> None:
     if session.revoked_at is None:
         session.revoked_at = utcnow()
         db.session.flush()
+        events.publish(events.SESSION_ENDED, session_id=session.id, user_id=session.user_id)
 
 
 def _revoke_all_sessions(user: User) -> None:

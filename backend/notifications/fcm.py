@@ -26,6 +26,7 @@ import email.utils
 import logging
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -56,6 +57,9 @@ MAX_TTL_SECONDS = 28 * 24 * 3600
 LINK_DATA_KEY = "link"
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# What FCM accepts as a topic name (the SDK's own check, applied early so a bad one never
+# reaches send_each, which would raise for the whole batch).
+_TOPIC_NAME = re.compile(r"[a-zA-Z0-9\-_.~%]{1,900}")
 # FCM rejects these data keys (https://firebase.google.com/docs/cloud-messaging/concept-options).
 _RESERVED_DATA_KEYS = frozenset({"from", "message_type"})
 _RESERVED_DATA_PREFIXES = ("google", "gcm")
@@ -94,20 +98,29 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class PushMessage:
-    """One notification to one device; `message_id` is the caller's id, echoed in the result."""
+    """One notification to one device (`token`) or to a topic's subscribers (`topic`, with
+    `token=None`); `message_id` is the caller's id, echoed in the result."""
 
     message_id: str
-    token: str = field(repr=False)  # a device credential of sorts: keep it out of logs
+    token: str | None = field(repr=False)  # a device credential of sorts: keep it out of logs
     title: str
     body: str
     data: Mapping[str, str] = field(default_factory=dict)
     link: str | None = None
     collapse_key: str | None = None
     ttl: int | None = None
+    topic: str | None = None
 
     def __post_init__(self) -> None:
         _require_text("message_id", self.message_id)
-        _require_text("token", self.token)
+        if (self.token is None) == (self.topic is None):
+            raise ValueError("give exactly one of token and topic")
+        if self.token is not None:
+            _require_text("token", self.token)
+        if self.topic is not None and not (
+            isinstance(self.topic, str) and _TOPIC_NAME.fullmatch(self.topic)
+        ):
+            raise ValueError("topic must be 1-900 characters of [a-zA-Z0-9-_.~%]")
         _require_str("title", self.title)
         _require_str("body", self.body)
         _check_data(self.data, self.link)
@@ -235,6 +248,15 @@ def build_sender_from_config(config: Mapping[str, Any]) -> FcmSender | None:
     )
 
 
+def push_is_configured(config: Mapping[str, Any]) -> bool:
+    """Whether the configuration names FCM credentials (without loading them)."""
+    return bool(
+        config.get("FIREBASE_CREDENTIALS_FILE")
+        or config.get("FCM_STATIC_TOKEN")
+        or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    )
+
+
 def normalise_endpoint(endpoint: str) -> str:
     """Check an FCM base URL (scheme and host, no path) and return it without a trailing slash."""
     parts = urlsplit(endpoint.strip())
@@ -345,7 +367,10 @@ def _to_sdk_message(message: PushMessage) -> messaging.Message:
     # field on the wire. Passing it to __init__ would warn 500 times a batch, and silencing that
     # with warnings.catch_warnings() swaps process-wide filters, which is unsafe with several
     # worker threads; the public attribute is what the encoder validates and sends, so set it.
-    sdk_message.token = message.token
+    if message.topic is not None:
+        sdk_message.topic = message.topic
+    else:
+        sdk_message.token = message.token
     return sdk_message
 
 

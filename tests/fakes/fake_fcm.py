@@ -10,6 +10,7 @@ request and keeps its per-request work small enough for benchmarks of 100,000 me
     with running_fake_fcm() as fcm:
         fcm.script("stale-token", Reply.UNREGISTERED)
         fcm.script("flaky-token", Reply.UNAVAILABLE, Reply.UNAVAILABLE, Reply.SUCCESS)
+        fcm.script("/topics/news", Reply.UNAVAILABLE)   # topic messages: "/topics/<name>"
         ...
         assert fcm.requests_for("flaky-token")[0].body["message"]["token"] == "flaky-token"
 
@@ -99,6 +100,11 @@ class RecordedRequest:
         """The registration token the request targets, if any."""
         return _target_token(self.body)
 
+    @property
+    def topic(self) -> str | None:
+        """The topic the request targets, if any."""
+        return _target_topic(self.body)
+
 
 class FakeFcmServer:
     """A threaded fake of the FCM v1 send endpoint; start() it, or use running_fake_fcm()."""
@@ -147,11 +153,12 @@ class FakeFcmServer:
             return list(self._requests)
 
     def requests_for(self, token: str) -> list[RecordedRequest]:
-        """The recorded requests that target `token`."""
-        return [request for request in self.requests if request.token == token]
+        """The recorded requests that target `token` (or "/topics/<name>")."""
+        return [request for request in self.requests if _target(request.body) == token]
 
     def script(self, token: str, *replies: Reply) -> None:
-        """Answer `token` with these replies in turn, repeating the last one forever."""
+        """Answer `token` (or "/topics/<name>") with these replies in turn, repeating the last
+        one forever."""
         if not replies:
             raise ValueError("give at least one reply")
         with self._lock:
@@ -214,7 +221,7 @@ class FakeFcmServer:
         if not self._authorised(headers):
             message = "Request had invalid authentication credentials."
             return 401, [], fcm_error_body(401, "UNAUTHENTICATED", message, None)
-        token = _target_token(body)
+        token = _target(body)
         if token is None:
             message = "Request contains an invalid argument."
             return 400, [], fcm_error_body(400, "INVALID_ARGUMENT", message, "INVALID_ARGUMENT")
@@ -386,6 +393,20 @@ def _parse_body(headers: Mapping[str, str], raw_body: bytes) -> Any:
         return json.loads(raw_body)
     except ValueError:
         return None
+
+
+def _target(body: Any) -> str | None:
+    """The token a request targets, or "/topics/<name>" for a topic message."""
+    topic = _target_topic(body)
+    return f"/topics/{topic}" if topic is not None else _target_token(body)
+
+
+def _target_topic(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return None
+    message = body.get("message")
+    topic = message.get("topic") if isinstance(message, dict) else None
+    return topic if isinstance(topic, str) and topic else None
 
 
 def _target_token(body: Any) -> str | None:

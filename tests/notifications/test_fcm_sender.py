@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 import warnings
@@ -121,6 +120,32 @@ def test_collapse_key_and_ttl_reach_android_and_apns(sender: FcmSender, fcm: Fak
     apns_headers = message["apns"]["headers"]
     assert apns_headers["apns-collapse-id"] == "meeting-42"
     assert abs(int(apns_headers["apns-expiration"]) - (time.time() + 3600)) < 60
+
+
+def test_topic_message_goes_to_the_topic_not_a_token(sender: FcmSender, fcm: FakeFcmServer):
+    message = PushMessage(
+        message_id="announcement-1",
+        token=None,
+        topic="municipality-01JD8X7Q2M4N5P6R7S8T9V0W1X",
+        title="구청 공지",
+        body="내일 주민 설명회가 열립니다.",
+        collapse_key="announcement-1",
+    )
+
+    result = only(sender.send([message]))
+
+    assert result.outcome is Outcome.SENT
+    body = only(fcm.requests).body["message"]
+    assert body["topic"] == "municipality-01JD8X7Q2M4N5P6R7S8T9V0W1X"
+    assert "token" not in body
+    assert fcm.requests_for("/topics/municipality-01JD8X7Q2M4N5P6R7S8T9V0W1X")
+
+
+def test_topic_failures_are_scripted_by_topic(sender: FcmSender, fcm: FakeFcmServer):
+    fcm.script("/topics/news", Reply.UNAVAILABLE)
+    message = PushMessage(message_id="a-1", token=None, topic="news", title="t", body="b")
+
+    assert only(sender.send([message])).outcome is Outcome.RETRY
 
 
 def test_message_without_data_sends_no_data(sender: FcmSender, fcm: FakeFcmServer):
@@ -497,6 +522,10 @@ def test_endpoint_is_a_base_url():
         {"ttl": 29 * 24 * 3600},
         {"ttl": 1.5},
         {"collapse_key": ""},
+        {"topic": "news"},
+        {"token": None},
+        {"token": None, "topic": "news/../other"},
+        {"token": None, "topic": ""},
     ],
 )
 def test_invalid_push_messages_are_refused(overrides: dict[str, Any]):
@@ -550,33 +579,6 @@ def test_dns_guard_refuses_real_hosts_and_allows_the_loopback(dns_guard: list[st
     assert result.outcome is Outcome.RETRY
     assert dns_guard == ["fcm.googleapis.com"]
     dns_guard.clear()
-
-
-# --- benchmark (opt-in) ----------------------------------------------------------------------
-
-
-@pytest.mark.skipif(
-    not os.environ.get("FCM_BENCHMARK_MESSAGES"), reason="set FCM_BENCHMARK_MESSAGES=100000"
-)
-def test_benchmark_throughput(capsys: pytest.CaptureFixture[str]):
-    count = int(os.environ["FCM_BENCHMARK_MESSAGES"])
-    messages = [push(f"device-{i}", message_id=str(i)) for i in range(count)]
-    with (
-        running_fake_fcm(record=False) as fast_fcm,
-        FcmSender(
-            project_id=PROJECT,
-            credentials=StaticTokenCredentials(BEARER),
-            endpoint=fast_fcm.endpoint,
-        ) as bench_sender,
-    ):
-        started = time.perf_counter()
-        results = bench_sender.send(messages)
-        elapsed = time.perf_counter() - started
-
-        assert fast_fcm.request_count == count
-    assert sum(r.outcome is Outcome.SENT for r in results) == count
-    with capsys.disabled():
-        print(f"\n{count} messages in {elapsed:.1f} s: {count / elapsed:.0f} messages/s")
 
 
 def write_service_account(directory: Path, *, token_uri: str) -> Path:

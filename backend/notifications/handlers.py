@@ -1,0 +1,110 @@
+"""Reactions to domain events: an inbox entry and queued pushes for the people concerned.
+
+Each handler runs inside the publishing request's transaction (see backend.events), so the
+notification exists exactly when the change does. Wired in backend.subscriptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from backend import events
+from backend.notifications import services, texts
+
+#: Catalogued events that deliberately notify nobody. A meeting check-in becomes a confirmed
+#: participation, which notifies on its own (participation.confirmed); telling twice is noise.
+SILENT_EVENTS = frozenset({"meeting.attended"})
+
+
+def _notify(kind: str, user_ids: Iterable[str], payload: dict[str, Any]) -> None:
+    services.notify_users(
+        user_ids=user_ids,
+        content=texts.render(kind, payload),
+        municipality_id=payload.get("municipality_id"),
+    )
+
+
+def on_participation_confirmed(**payload: Any) -> None:
+    """Tell the citizen their participation counts (and for how many hours)."""
+    _notify(events.PARTICIPATION_CONFIRMED, [payload["user_id"]], payload)
+
+
+def on_participation_rejected(**payload: Any) -> None:
+    """Tell the citizen their participation was not confirmed, and why."""
+    _notify(events.PARTICIPATION_REJECTED, [payload["user_id"]], payload)
+
+
+def on_reward_granted(**payload: Any) -> None:
+    """Tell the citizen about a reward in their ledger."""
+    _notify(events.REWARD_GRANTED, [payload["user_id"]], payload)
+
+
+def on_certificate_issued(**payload: Any) -> None:
+    """Tell the citizen their model-citizen certificate is ready."""
+    _notify(events.CERTIFICATE_ISSUED, [payload["user_id"]], payload)
+
+
+def on_certificate_expiring(**payload: Any) -> None:
+    """Warn the citizen that their certificate expires soon."""
+    _notify(events.CERTIFICATE_EXPIRING, [payload["user_id"]], payload)
+
+
+def on_certificate_revoked(**payload: Any) -> None:
+    """Tell the citizen their certificate was revoked, and why."""
+    _notify(events.CERTIFICATE_REVOKED, [payload["user_id"]], payload)
+
+
+def on_appointment_created(**payload: Any) -> None:
+    """Tell the citizen they were appointed to a committee."""
+    _notify(events.APPOINTMENT_CREATED, [payload["user_id"]], payload)
+
+
+def on_appointment_term_ending(**payload: Any) -> None:
+    """Warn a committee member that their term ends soon."""
+    _notify(events.APPOINTMENT_TERM_ENDING, [payload["user_id"]], payload)
+
+
+def on_appointment_dismissed(**payload: Any) -> None:
+    """Tell a committee member they were dismissed, and why."""
+    _notify(events.APPOINTMENT_DISMISSED, [payload["user_id"]], payload)
+
+
+def on_meeting_scheduled(**payload: Any) -> None:
+    """Tell the people concerned that a meeting was scheduled."""
+    _notify(events.MEETING_SCHEDULED, payload["user_ids"], payload)
+
+
+def on_meeting_changed(**payload: Any) -> None:
+    """Tell the people concerned that a meeting changed."""
+    _notify(events.MEETING_CHANGED, payload["user_ids"], payload)
+
+
+def on_meeting_cancelled(**payload: Any) -> None:
+    """Tell the people concerned that a meeting was cancelled."""
+    _notify(events.MEETING_CANCELLED, payload["user_ids"], payload)
+
+
+def on_meeting_reminder(**payload: Any) -> None:
+    """Remind the registered people of tomorrow's meeting."""
+    _notify(events.MEETING_REMINDER, payload["user_ids"], payload)
+
+
+def on_registration_confirmed(**payload: Any) -> None:
+    """Tell the citizen their meeting seat is confirmed."""
+    _notify(events.REGISTRATION_CONFIRMED, [payload["user_id"]], payload)
+
+
+def on_registration_promoted(**payload: Any) -> None:
+    """Tell the citizen they moved from the waitlist to a seat."""
+    _notify(events.REGISTRATION_PROMOTED, [payload["user_id"]], payload)
+
+
+def on_session_ended(*, session_id: str, **_payload: Any) -> None:
+    """Logout: the login's device stops receiving push (its pending pushes go too)."""
+    services.forget_session_devices(session_id=session_id)
+
+
+def on_user_deleted(*, user_id: str, **_payload: Any) -> None:
+    """A deleted account keeps no device."""
+    services.forget_user_devices(user_id=user_id)
