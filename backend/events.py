@@ -52,6 +52,13 @@ participation of the project's stage, so it counts for rewards and certificates"
 REGISTRATION_CONFIRMED = "registration.confirmed"
 REGISTRATION_PROMOTED = "registration.promoted"
 """registration_id, meeting_id, user_id, municipality_id, title, starts_at"""
+DISPUTE_UPDATED = "dispute.updated"
+"""dispute_id, user_ids (the party users), municipality_id, state, action (filed, accepted,
+rejected, mediator_assigned, in_mediation, settled, not_settled, withdrawn)"""
+DISPUTE_HEARING_SCHEDULED = "dispute.hearing_scheduled"
+"""dispute_id, hearing_id, user_ids (parties and mediators), municipality_id, starts_at, place"""
+DISPUTE_DEADLINE_NEAR = "dispute.deadline_near"
+"""dispute_id, user_ids (parties and mediators), municipality_id, deadline (date)"""
 
 
 def _registry() -> dict[str, list[Handler]]:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from backend.api import audit, committees, identity, meetings, participation, reports, system
+from backend.api import (
+    audit,
+    committees,
+    identity,
+    meetings,
+    ministry,
+    participation,
+    reports,
+    system,
+)
 from backend.extensions import api
 
 #: Every blueprint, in the order the contract lists them; no auto-discovery.
@@ -16,6 +25,7 @@ BLUEPRINTS = [
     reports.blp,
     committees.blp,
     meetings.blp,
+    ministry.blp,
 ]
 
 

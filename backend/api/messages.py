@@ -6,7 +6,7 @@ canonical English) text, so the app can show either without knowing the code.
 
 from __future__ import annotations
 
-from backend.api import messages_committees, messages_participation
+from backend.api import messages_committees, messages_ministry, messages_participation
 
 CORE_MESSAGES: dict[str, tuple[str, str]] = {
     # code: (Korean, English)
@@ -89,6 +89,7 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
 _DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
     messages_participation.MESSAGES,
     messages_committees.MESSAGES,
+    messages_ministry.MESSAGES,
 ]
 
 MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}
