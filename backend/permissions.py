@@ -97,7 +97,11 @@ def is_ministry_staff(user: User) -> bool:
 
 
 def can_see_dispute(
-    user: User, dispute: Any, *, party_user_ids: set[str], mediator_user_ids: set[str],
+    user: User,
+    dispute: Any,
+    *,
+    party_user_ids: set[str],
+    mediator_user_ids: set[str],
     committee_user_ids: set[str],
 ) -> bool:
     """A dispute case is seen by its parties, its mediators and the mediation committee only.

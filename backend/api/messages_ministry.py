@@ -40,7 +40,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The person does not meet the member qualification.",
     ),
     "chair_taken": ("위원장이 이미 있습니다.", "The committee already has a chair."),
-    "member_exists": ("이미 위원으로 활동 중입니다.", "The person already serves on the committee."),
+    "member_exists": (
+        "이미 위원으로 활동 중입니다.",
+        "The person already serves on the committee.",
+    ),
     "member_ended": ("이미 임기가 끝난 위원입니다.", "The membership has ended already."),
     # dispute cases
     "dispute_not_found": ("분쟁 사건을 찾을 수 없습니다.", "Dispute not found."),

@@ -20,9 +20,7 @@ from backend.participation.models import Project, TrainingLevel, enum_type
 
 
 def _fk(target: str, *, nullable: bool = False, ondelete: str | None = None) -> Mapped:
-    return mapped_column(
-        sa.String(26), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable
-    )
+    return mapped_column(sa.String(26), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 
 # ---- follow-up of good cases (사업관리) ------------------------------------------------------

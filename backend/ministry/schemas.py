@@ -36,9 +36,7 @@ def _enum(enum_class: type, **kwargs: object) -> fields.Enum:
 
 
 def _url(**kwargs: object) -> fields.Url:
-    return fields.Url(
-        schemes={"http", "https"}, validate=validate.Length(max=500), **kwargs
-    )
+    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), **kwargs)
 
 
 # ---- selected cases -------------------------------------------------------------------------
@@ -365,4 +363,3 @@ class TrainingEntrySchema(EnrolmentSchema):
 
 class TrainingPageArgsSchema(PageArgsSchema):
     pass
-

@@ -220,7 +220,9 @@ def create_follow_up(
         sa.select(FollowUp.id).where(FollowUp.case_id == case.id, FollowUp.year == year)
     )
     if exists:
-        raise RuleViolation("The case already has a follow-up for that year.", code="follow_up_exists")
+        raise RuleViolation(
+            "The case already has a follow-up for that year.", code="follow_up_exists"
+        )
     (row,) = indicator_report(viewer=actor, year=year, municipality_id=case.municipality_id)
     if resident_satisfaction is not None and row.resident_satisfaction.responses:
         raise ValidationFailed(
@@ -326,9 +328,7 @@ def follow_up_report(
         query = query.where(SelectedCase.contest_year == contest_year)
     trends = {
         case.id: CaseTrend(case=case)
-        for case in db.session.scalars(
-            query.order_by(SelectedCase.contest_year, SelectedCase.id)
-        )
+        for case in db.session.scalars(query.order_by(SelectedCase.contest_year, SelectedCase.id))
     }
     ids = list(trends)
     if ids:
@@ -385,9 +385,10 @@ def add_committee_member(
     user = db.session.get(User, user_id)
     if user is None or not user.is_usable:
         raise NotFound("User not found.", code="user_not_found")
-    if qualification == Qualification.PRACTITIONER and (
-        years_of_experience or 0
-    ) < PRACTITIONER_MIN_YEARS:
+    if (
+        qualification == Qualification.PRACTITIONER
+        and (years_of_experience or 0) < PRACTITIONER_MIN_YEARS
+    ):
         raise ValidationFailed(
             "A practitioner member needs 10 or more years in the field.",
             code="qualification_unmet",
@@ -538,7 +539,9 @@ def file_dispute(
         found = {
             u.id: u
             for u in db.session.scalars(sa.select(User).where(User.id.in_(partner_ids)))
-            if u.is_usable and u.role == Role.CITIZEN and u.municipality_id == project.municipality_id
+            if u.is_usable
+            and u.role == Role.CITIZEN
+            and u.municipality_id == project.municipality_id
         }
         unknown = [uid for uid in partner_ids if uid not in found or uid == actor.id]
         if unknown:
@@ -790,12 +793,18 @@ def schedule_hearing(
             fields={"starts_at": ["Must be in the future."]},
         )
     hearing = DisputeHearing(
-        starts_at=starts_at, ends_at=ends_at, place=place.strip(), agenda=agenda, created_by=actor.id
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        agenda=agenda,
+        created_by=actor.id,
     )
     dispute.hearings.append(hearing)
     dispute.updated_at = utcnow()
     db.session.flush()
-    _audit(actor, dispute, "schedule_hearing", hearing_id=hearing.id, starts_at=starts_at.isoformat())
+    _audit(
+        actor, dispute, "schedule_hearing", hearing_id=hearing.id, starts_at=starts_at.isoformat()
+    )
     events.publish(
         events.DISPUTE_HEARING_SCHEDULED,
         dispute_id=dispute.id,
@@ -939,7 +948,9 @@ def list_courses(
 _COURSES = Course.__table__
 _TAKE_COURSE_SEAT = (
     sa.update(_COURSES)
-    .where(_COURSES.c.id == sa.bindparam("course_id"), _COURSES.c.enrolled_count < _COURSES.c.capacity)
+    .where(
+        _COURSES.c.id == sa.bindparam("course_id"), _COURSES.c.enrolled_count < _COURSES.c.capacity
+    )
     .values(enrolled_count=_COURSES.c.enrolled_count + 1)
 )
 
@@ -958,7 +969,9 @@ def enrol(*, actor: User, course: Course) -> Enrolment:
     if course.starts_on <= seoul_today():
         raise RuleViolation("The course has started.", code="course_started")
     exists = db.session.scalar(
-        sa.select(Enrolment.id).where(Enrolment.course_id == course.id, Enrolment.user_id == actor.id)
+        sa.select(Enrolment.id).where(
+            Enrolment.course_id == course.id, Enrolment.user_id == actor.id
+        )
     )
     if exists:
         raise RuleViolation("You are enrolled already.", code="already_enrolled")

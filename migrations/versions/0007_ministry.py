@@ -9,230 +9,402 @@ Enumerations are VARCHAR with CHECK-free values (native_enum=False), as everywhe
 dispute state or course host needs no type migration. `enrolments.attended_days` is JSON (a short
 list of day numbers, at most three).
 """
+
 import sqlalchemy as sa
 from alembic import op
 
 import backend.dbtypes
 
-
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    op.create_table('courses',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('level', sa.Enum('basic', 'advanced', name='training_level', native_enum=False, length=10), nullable=False),
-    sa.Column('audience', sa.Enum('officials', 'residents', 'all', name='course_audience', native_enum=False, length=16), nullable=False),
-    sa.Column('host', sa.Enum('ministry', 'region', name='course_host', native_enum=False, length=16), nullable=False),
-    sa.Column('region', sa.String(length=50), nullable=True),
-    sa.Column('place', sa.String(length=200), nullable=False),
-    sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('starts_on', sa.Date(), nullable=False),
-    sa.Column('days', sa.SmallInteger(), nullable=False),
-    sa.Column('capacity', sa.Integer(), nullable=False),
-    sa.Column('enrolled_count', sa.Integer(), nullable=False),
-    sa.Column('created_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('capacity >= 1', name=op.f('ck_courses_capacity_positive')),
-    sa.CheckConstraint('days BETWEEN 1 AND 3', name=op.f('ck_courses_days_range')),
-    sa.CheckConstraint('enrolled_count <= capacity', name=op.f('ck_courses_within_capacity')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_courses'))
+    op.create_table(
+        "courses",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column(
+            "level",
+            sa.Enum("basic", "advanced", name="training_level", native_enum=False, length=10),
+            nullable=False,
+        ),
+        sa.Column(
+            "audience",
+            sa.Enum(
+                "officials",
+                "residents",
+                "all",
+                name="course_audience",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column(
+            "host",
+            sa.Enum("ministry", "region", name="course_host", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("region", sa.String(length=50), nullable=True),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("days", sa.SmallInteger(), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("enrolled_count", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("capacity >= 1", name=op.f("ck_courses_capacity_positive")),
+        sa.CheckConstraint("days BETWEEN 1 AND 3", name=op.f("ck_courses_days_range")),
+        sa.CheckConstraint("enrolled_count <= capacity", name=op.f("ck_courses_within_capacity")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_courses")),
     )
-    with op.batch_alter_table('courses', schema=None) as batch_op:
-        batch_op.create_index('ix_courses_starts_on', ['starts_on'], unique=False)
+    with op.batch_alter_table("courses", schema=None) as batch_op:
+        batch_op.create_index("ix_courses_starts_on", ["starts_on"], unique=False)
 
-    op.create_table('disputes',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('municipality_id', sa.String(length=26), nullable=False),
-    sa.Column('project_id', sa.String(length=26), nullable=False),
-    sa.Column('filed_by_id', sa.String(length=26), nullable=False),
-    sa.Column('filer_side', sa.Enum('government', 'private', name='dispute_side', native_enum=False, length=16), nullable=False),
-    sa.Column('subject', sa.String(length=200), nullable=False),
-    sa.Column('claims', sa.Text(), nullable=False),
-    sa.Column('state', sa.Enum('filed', 'accepted', 'in_mediation', 'settled', 'not_settled', 'rejected', 'withdrawn', name='dispute_state', native_enum=False, length=16), nullable=False),
-    sa.Column('deadline', sa.Date(), nullable=True),
-    sa.Column('deadline_reminded_for', sa.Date(), nullable=True),
-    sa.Column('outcome', sa.Text(), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_disputes_filed_by_id_users')),
-    sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_disputes_municipality_id_municipalities')),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_disputes_project_id_projects')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_disputes'))
+    op.create_table(
+        "disputes",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("municipality_id", sa.String(length=26), nullable=False),
+        sa.Column("project_id", sa.String(length=26), nullable=False),
+        sa.Column("filed_by_id", sa.String(length=26), nullable=False),
+        sa.Column(
+            "filer_side",
+            sa.Enum("government", "private", name="dispute_side", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("claims", sa.Text(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum(
+                "filed",
+                "accepted",
+                "in_mediation",
+                "settled",
+                "not_settled",
+                "rejected",
+                "withdrawn",
+                name="dispute_state",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.Column("deadline", sa.Date(), nullable=True),
+        sa.Column("deadline_reminded_for", sa.Date(), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["filed_by_id"], ["users.id"], name=op.f("fk_disputes_filed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_disputes_municipality_id_municipalities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_disputes_project_id_projects")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disputes")),
     )
-    with op.batch_alter_table('disputes', schema=None) as batch_op:
-        batch_op.create_index('ix_disputes_deadline', ['state', 'deadline'], unique=False)
-        batch_op.create_index('ix_disputes_municipality', ['municipality_id', 'id'], unique=False)
+    with op.batch_alter_table("disputes", schema=None) as batch_op:
+        batch_op.create_index("ix_disputes_deadline", ["state", "deadline"], unique=False)
+        batch_op.create_index("ix_disputes_municipality", ["municipality_id", "id"], unique=False)
 
-    op.create_table('enrolments',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('course_id', sa.String(length=26), nullable=False),
-    sa.Column('user_id', sa.String(length=26), nullable=False),
-    sa.Column('municipality_id', sa.String(length=26), nullable=True),
-    sa.Column('status', sa.Enum('enrolled', 'completed', name='enrolment_status', native_enum=False, length=16), nullable=False),
-    sa.Column('attended_days', sa.JSON(), nullable=False),
-    sa.Column('completed_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('rating', sa.SmallInteger(), nullable=True),
-    sa.Column('rating_comment', sa.String(length=1000), nullable=False),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('rating IS NULL OR rating BETWEEN 1 AND 5', name=op.f('ck_enrolments_rating_range')),
-    sa.ForeignKeyConstraint(['course_id'], ['courses.id'], name=op.f('fk_enrolments_course_id_courses'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_enrolments_municipality_id_municipalities')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_enrolments_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolments')),
-    sa.UniqueConstraint('course_id', 'user_id', name=op.f('uq_enrolments_course_id_user_id'))
+    op.create_table(
+        "enrolments",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("course_id", sa.String(length=26), nullable=False),
+        sa.Column("user_id", sa.String(length=26), nullable=False),
+        sa.Column("municipality_id", sa.String(length=26), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("enrolled", "completed", name="enrolment_status", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("attended_days", sa.JSON(), nullable=False),
+        sa.Column("completed_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rating", sa.SmallInteger(), nullable=True),
+        sa.Column("rating_comment", sa.String(length=1000), nullable=False),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "rating IS NULL OR rating BETWEEN 1 AND 5", name=op.f("ck_enrolments_rating_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["course_id"],
+            ["courses.id"],
+            name=op.f("fk_enrolments_course_id_courses"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_enrolments_municipality_id_municipalities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_enrolments_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolments")),
+        sa.UniqueConstraint("course_id", "user_id", name=op.f("uq_enrolments_course_id_user_id")),
     )
-    with op.batch_alter_table('enrolments', schema=None) as batch_op:
-        batch_op.create_index('ix_enrolments_completions', ['municipality_id', 'status', 'completed_at'], unique=False)
-        batch_op.create_index('ix_enrolments_user', ['user_id', 'id'], unique=False)
+    with op.batch_alter_table("enrolments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_enrolments_completions", ["municipality_id", "status", "completed_at"], unique=False
+        )
+        batch_op.create_index("ix_enrolments_user", ["user_id", "id"], unique=False)
 
-    op.create_table('mediation_members',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('user_id', sa.String(length=26), nullable=False),
-    sa.Column('role', sa.Enum('chair', 'member', name='mediation_role', native_enum=False, length=16), nullable=False),
-    sa.Column('qualification', sa.Enum('senior_official', 'academic', 'practitioner', name='qualification', native_enum=False, length=20), nullable=False),
-    sa.Column('affiliation', sa.String(length=200), nullable=False),
-    sa.Column('years_of_experience', sa.SmallInteger(), nullable=True),
-    sa.Column('appointed_on', sa.Date(), nullable=False),
-    sa.Column('ended_on', sa.Date(), nullable=True),
-    sa.Column('created_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_mediation_members_user_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_mediation_members'))
+    op.create_table(
+        "mediation_members",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("user_id", sa.String(length=26), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum("chair", "member", name="mediation_role", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "qualification",
+            sa.Enum(
+                "senior_official",
+                "academic",
+                "practitioner",
+                name="qualification",
+                native_enum=False,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("affiliation", sa.String(length=200), nullable=False),
+        sa.Column("years_of_experience", sa.SmallInteger(), nullable=True),
+        sa.Column("appointed_on", sa.Date(), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
+        sa.Column("created_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_mediation_members_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mediation_members")),
     )
-    with op.batch_alter_table('mediation_members', schema=None) as batch_op:
-        batch_op.create_index('ix_mediation_members_user', ['user_id'], unique=False)
+    with op.batch_alter_table("mediation_members", schema=None) as batch_op:
+        batch_op.create_index("ix_mediation_members_user", ["user_id"], unique=False)
 
-    op.create_table('selected_cases',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('project_id', sa.String(length=26), nullable=False),
-    sa.Column('municipality_id', sa.String(length=26), nullable=False),
-    sa.Column('contest_year', sa.SmallInteger(), nullable=False),
-    sa.Column('award', sa.String(length=100), nullable=False),
-    sa.Column('category', sa.String(length=100), nullable=False),
-    sa.Column('note', sa.String(length=1000), nullable=False),
-    sa.Column('created_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_selected_cases_municipality_id_municipalities')),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_selected_cases_project_id_projects')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_selected_cases')),
-    sa.UniqueConstraint('project_id', 'contest_year', name=op.f('uq_selected_cases_project_id_contest_year'))
+    op.create_table(
+        "selected_cases",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("project_id", sa.String(length=26), nullable=False),
+        sa.Column("municipality_id", sa.String(length=26), nullable=False),
+        sa.Column("contest_year", sa.SmallInteger(), nullable=False),
+        sa.Column("award", sa.String(length=100), nullable=False),
+        sa.Column("category", sa.String(length=100), nullable=False),
+        sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_selected_cases_municipality_id_municipalities"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_selected_cases_project_id_projects")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_selected_cases")),
+        sa.UniqueConstraint(
+            "project_id", "contest_year", name=op.f("uq_selected_cases_project_id_contest_year")
+        ),
     )
-    with op.batch_alter_table('selected_cases', schema=None) as batch_op:
-        batch_op.create_index('ix_selected_cases_municipality', ['municipality_id', 'id'], unique=False)
+    with op.batch_alter_table("selected_cases", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_selected_cases_municipality", ["municipality_id", "id"], unique=False
+        )
 
-    op.create_table('case_fundings',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('case_id', sa.String(length=26), nullable=False),
-    sa.Column('year', sa.SmallInteger(), nullable=False),
-    sa.Column('amount', sa.BigInteger(), nullable=False),
-    sa.Column('purpose', sa.String(length=500), nullable=False),
-    sa.Column('created_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.CheckConstraint('amount > 0', name=op.f('ck_case_fundings_amount_positive')),
-    sa.ForeignKeyConstraint(['case_id'], ['selected_cases.id'], name=op.f('fk_case_fundings_case_id_selected_cases'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_case_fundings'))
+    op.create_table(
+        "case_fundings",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("year", sa.SmallInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("purpose", sa.String(length=500), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_case_fundings_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["selected_cases.id"],
+            name=op.f("fk_case_fundings_case_id_selected_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_fundings")),
     )
-    with op.batch_alter_table('case_fundings', schema=None) as batch_op:
-        batch_op.create_index('ix_case_fundings_case', ['case_id', 'year'], unique=False)
+    with op.batch_alter_table("case_fundings", schema=None) as batch_op:
+        batch_op.create_index("ix_case_fundings_case", ["case_id", "year"], unique=False)
 
-    op.create_table('dispute_documents',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('dispute_id', sa.String(length=26), nullable=False),
-    sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('url', sa.String(length=500), nullable=True),
-    sa.Column('added_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['dispute_id'], ['disputes.id'], name=op.f('fk_dispute_documents_dispute_id_disputes'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dispute_documents'))
+    op.create_table(
+        "dispute_documents",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("dispute_id", sa.String(length=26), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=True),
+        sa.Column("added_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dispute_id"],
+            ["disputes.id"],
+            name=op.f("fk_dispute_documents_dispute_id_disputes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dispute_documents")),
     )
-    op.create_table('dispute_hearings',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('dispute_id', sa.String(length=26), nullable=False),
-    sa.Column('starts_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('place', sa.String(length=200), nullable=False),
-    sa.Column('agenda', sa.Text(), nullable=False),
-    sa.Column('created_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['dispute_id'], ['disputes.id'], name=op.f('fk_dispute_hearings_dispute_id_disputes'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dispute_hearings'))
+    op.create_table(
+        "dispute_hearings",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("dispute_id", sa.String(length=26), nullable=False),
+        sa.Column("starts_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("agenda", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dispute_id"],
+            ["disputes.id"],
+            name=op.f("fk_dispute_hearings_dispute_id_disputes"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dispute_hearings")),
     )
-    op.create_table('dispute_mediators',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('dispute_id', sa.String(length=26), nullable=False),
-    sa.Column('member_id', sa.String(length=26), nullable=False),
-    sa.Column('user_id', sa.String(length=26), nullable=False),
-    sa.Column('assigned_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['dispute_id'], ['disputes.id'], name=op.f('fk_dispute_mediators_dispute_id_disputes'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['member_id'], ['mediation_members.id'], name=op.f('fk_dispute_mediators_member_id_mediation_members')),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_dispute_mediators_user_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dispute_mediators')),
-    sa.UniqueConstraint('dispute_id', 'member_id', name=op.f('uq_dispute_mediators_dispute_id_member_id'))
+    op.create_table(
+        "dispute_mediators",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("dispute_id", sa.String(length=26), nullable=False),
+        sa.Column("member_id", sa.String(length=26), nullable=False),
+        sa.Column("user_id", sa.String(length=26), nullable=False),
+        sa.Column("assigned_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["dispute_id"],
+            ["disputes.id"],
+            name=op.f("fk_dispute_mediators_dispute_id_disputes"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["member_id"],
+            ["mediation_members.id"],
+            name=op.f("fk_dispute_mediators_member_id_mediation_members"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_dispute_mediators_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dispute_mediators")),
+        sa.UniqueConstraint(
+            "dispute_id", "member_id", name=op.f("uq_dispute_mediators_dispute_id_member_id")
+        ),
     )
-    op.create_table('dispute_parties',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('dispute_id', sa.String(length=26), nullable=False),
-    sa.Column('position', sa.SmallInteger(), nullable=False),
-    sa.Column('user_id', sa.String(length=26), nullable=True),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('side', sa.Enum('government', 'private', name='dispute_side', native_enum=False, length=16), nullable=False),
-    sa.Column('kind', sa.Enum('municipality', 'citizen', 'residents_group', 'company', name='party_kind', native_enum=False, length=16), nullable=False),
-    sa.ForeignKeyConstraint(['dispute_id'], ['disputes.id'], name=op.f('fk_dispute_parties_dispute_id_disputes'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_dispute_parties_user_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_dispute_parties'))
+    op.create_table(
+        "dispute_parties",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("dispute_id", sa.String(length=26), nullable=False),
+        sa.Column("position", sa.SmallInteger(), nullable=False),
+        sa.Column("user_id", sa.String(length=26), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "side",
+            sa.Enum("government", "private", name="dispute_side", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column(
+            "kind",
+            sa.Enum(
+                "municipality",
+                "citizen",
+                "residents_group",
+                "company",
+                name="party_kind",
+                native_enum=False,
+                length=16,
+            ),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["dispute_id"],
+            ["disputes.id"],
+            name=op.f("fk_dispute_parties_dispute_id_disputes"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_dispute_parties_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dispute_parties")),
     )
-    with op.batch_alter_table('dispute_parties', schema=None) as batch_op:
-        batch_op.create_index('ix_dispute_parties_user', ['user_id', 'dispute_id'], unique=False)
+    with op.batch_alter_table("dispute_parties", schema=None) as batch_op:
+        batch_op.create_index("ix_dispute_parties_user", ["user_id", "dispute_id"], unique=False)
 
-    op.create_table('follow_ups',
-    sa.Column('id', sa.String(length=26), nullable=False),
-    sa.Column('case_id', sa.String(length=26), nullable=False),
-    sa.Column('municipality_id', sa.String(length=26), nullable=False),
-    sa.Column('year', sa.SmallInteger(), nullable=False),
-    sa.Column('still_running', sa.Boolean(), nullable=False),
-    sa.Column('still_running_source', sa.Enum('platform', 'municipality', name='value_source', native_enum=False, length=16), nullable=False),
-    sa.Column('ordinance_enacted', sa.Boolean(), nullable=False),
-    sa.Column('dedicated_department', sa.Boolean(), nullable=False),
-    sa.Column('trainings', sa.Integer(), nullable=False),
-    sa.Column('participants_trained', sa.Integer(), nullable=False),
-    sa.Column('course_completions', sa.Integer(), nullable=False),
-    sa.Column('training_satisfaction', sa.Float(), nullable=True),
-    sa.Column('promotions', sa.Integer(), nullable=False),
-    sa.Column('promotion_channel_count', sa.Integer(), nullable=False),
-    sa.Column('exchanges', sa.Integer(), nullable=False),
-    sa.Column('resident_satisfaction', sa.Float(), nullable=True),
-    sa.Column('resident_satisfaction_responses', sa.Integer(), nullable=False),
-    sa.Column('resident_satisfaction_source', sa.Enum('platform', 'municipality', name='value_source', native_enum=False, length=16), nullable=True),
-    sa.Column('note', sa.String(length=1000), nullable=False),
-    sa.Column('created_by', sa.String(length=26), nullable=True),
-    sa.Column('created_at', backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['selected_cases.id'], name=op.f('fk_follow_ups_case_id_selected_cases'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_follow_ups_municipality_id_municipalities')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_ups')),
-    sa.UniqueConstraint('case_id', 'year', name=op.f('uq_follow_ups_case_id_year'))
+    op.create_table(
+        "follow_ups",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("case_id", sa.String(length=26), nullable=False),
+        sa.Column("municipality_id", sa.String(length=26), nullable=False),
+        sa.Column("year", sa.SmallInteger(), nullable=False),
+        sa.Column("still_running", sa.Boolean(), nullable=False),
+        sa.Column(
+            "still_running_source",
+            sa.Enum("platform", "municipality", name="value_source", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("ordinance_enacted", sa.Boolean(), nullable=False),
+        sa.Column("dedicated_department", sa.Boolean(), nullable=False),
+        sa.Column("trainings", sa.Integer(), nullable=False),
+        sa.Column("participants_trained", sa.Integer(), nullable=False),
+        sa.Column("course_completions", sa.Integer(), nullable=False),
+        sa.Column("training_satisfaction", sa.Float(), nullable=True),
+        sa.Column("promotions", sa.Integer(), nullable=False),
+        sa.Column("promotion_channel_count", sa.Integer(), nullable=False),
+        sa.Column("exchanges", sa.Integer(), nullable=False),
+        sa.Column("resident_satisfaction", sa.Float(), nullable=True),
+        sa.Column("resident_satisfaction_responses", sa.Integer(), nullable=False),
+        sa.Column(
+            "resident_satisfaction_source",
+            sa.Enum("platform", "municipality", name="value_source", native_enum=False, length=16),
+            nullable=True,
+        ),
+        sa.Column("note", sa.String(length=1000), nullable=False),
+        sa.Column("created_by", sa.String(length=26), nullable=True),
+        sa.Column("created_at", backend.dbtypes.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["selected_cases.id"],
+            name=op.f("fk_follow_ups_case_id_selected_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["municipality_id"],
+            ["municipalities.id"],
+            name=op.f("fk_follow_ups_municipality_id_municipalities"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_ups")),
+        sa.UniqueConstraint("case_id", "year", name=op.f("uq_follow_ups_case_id_year")),
     )
-    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
-        batch_op.create_index('ix_follow_ups_municipality', ['municipality_id', 'year'], unique=False)
-
+    with op.batch_alter_table("follow_ups", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_follow_ups_municipality", ["municipality_id", "year"], unique=False
+        )
 
 
 def downgrade():
     # Children first: each table's indexes go with it.
-    op.drop_table('follow_ups')
-    op.drop_table('dispute_parties')
-    op.drop_table('dispute_mediators')
-    op.drop_table('dispute_hearings')
-    op.drop_table('dispute_documents')
-    op.drop_table('case_fundings')
-    op.drop_table('selected_cases')
-    op.drop_table('mediation_members')
-    op.drop_table('enrolments')
-    op.drop_table('disputes')
-    op.drop_table('courses')
+    op.drop_table("follow_ups")
+    op.drop_table("dispute_parties")
+    op.drop_table("dispute_mediators")
+    op.drop_table("dispute_hearings")
+    op.drop_table("dispute_documents")
+    op.drop_table("case_fundings")
+    op.drop_table("selected_cases")
+    op.drop_table("mediation_members")
+    op.drop_table("enrolments")
+    op.drop_table("disputes")
+    op.drop_table("courses")
