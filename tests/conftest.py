@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.identity",
     "tests.fixtures.participation",
     "tests.fixtures.committees",
+    "tests.fixtures.ministry",
 ]
 
 
