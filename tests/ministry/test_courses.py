@@ -42,18 +42,20 @@ def test_course_schedule_follows_the_brief(clock, analyst, level, starts_on, day
 
 
 def test_regional_course_names_its_region(clock, analyst, official):
-    kwargs = dict(
-        title="권역 기초과정",
-        level=TrainingLevel.BASIC,
-        audience=CourseAudience.ALL,
-        place="수원",
-        starts_on=date(2026, 5, 1),
-        days=1,
-        capacity=10,
-    )
+    kwargs = {
+        "title": "권역 기초과정",
+        "level": TrainingLevel.BASIC,
+        "audience": CourseAudience.ALL,
+        "place": "수원",
+        "starts_on": date(2026, 5, 1),
+        "days": 1,
+        "capacity": 10,
+    }
     with pytest.raises(ValidationFailed):
         services.create_course(actor=analyst, host=CourseHost.REGION, **kwargs)
-    course = services.create_course(actor=analyst, host=CourseHost.REGION, region="경기도", **kwargs)
+    course = services.create_course(
+        actor=analyst, host=CourseHost.REGION, region="경기도", **kwargs
+    )
     assert course.region == "경기도"
     with pytest.raises(PermissionDenied):
         services.create_course(actor=official, host=CourseHost.MINISTRY, **kwargs)

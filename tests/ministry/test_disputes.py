@@ -98,7 +98,9 @@ def test_the_state_machine_from_filing_to_settlement(
     with pytest.raises(RuleViolation) as skip:
         services.settle_dispute(actor=analyst, dispute=dispute, terms="합의")
     assert skip.value.code == "dispute_illegal_transition"
-    assert skip.value.fields == {"state": ["Allowed moves from filed: accepted, rejected, withdrawn."]}
+    assert skip.value.fields == {
+        "state": ["Allowed moves from filed: accepted, rejected, withdrawn."]
+    }
     services.accept_dispute(actor=analyst, dispute=dispute)
     assert dispute.deadline == date(2026, 3, 2) + timedelta(days=60)
     with pytest.raises(RuleViolation) as lonely:

@@ -41,7 +41,11 @@ def test_officials_cannot_mark_cases_and_see_only_their_own(
 ):
     with pytest.raises(PermissionDenied):
         services.create_selected_case(
-            actor=official, project_id=create_project().id, contest_year=2024, award="a", category="b"
+            actor=official,
+            project_id=create_project().id,
+            contest_year=2024,
+            award="a",
+            category="b",
         )
     mine = create_selected_case()
     theirs = create_selected_case(create_project(other_municipality))
@@ -56,7 +60,10 @@ def test_follow_up_is_prefilled_from_the_indicator_report(
     clock, official, analyst, old_project, create_selected_case
 ):
     participation.record_indicator(
-        actor=official, kind=IndicatorKind.ORDINANCE, title="공동생산 조례", occurred_on=date(2024, 5, 1)
+        actor=official,
+        kind=IndicatorKind.ORDINANCE,
+        title="공동생산 조례",
+        occurred_on=date(2024, 5, 1),
     )
     db.session.commit()
     case = create_selected_case(old_project, contest_year=2023)
