@@ -76,6 +76,10 @@ def register_commands(app: Flask) -> None:
 
     register_committee_commands(app)
 
+    from backend.ministry.cli import register_ministry_commands
+
+    register_ministry_commands(app)
+
     from backend.participation.demo import seed_participation_demo
 
     app.extensions.setdefault("demo_seeders", []).append(seed_participation_demo)

@@ -56,6 +56,13 @@ SESSION_ENDED = "session.ended"
 """session_id, user_id: a login ended (logout); its devices stop receiving push"""
 USER_DELETED = "user.deleted"
 """user_id, actor_id: an account was deleted; its devices stop receiving push"""
+DISPUTE_UPDATED = "dispute.updated"
+"""dispute_id, user_ids (the party users), municipality_id, state, action (filed, accepted,
+rejected, mediator_assigned, in_mediation, settled, not_settled, withdrawn)"""
+DISPUTE_HEARING_SCHEDULED = "dispute.hearing_scheduled"
+"""dispute_id, hearing_id, user_ids (parties and mediators), municipality_id, starts_at, place"""
+DISPUTE_DEADLINE_NEAR = "dispute.deadline_near"
+"""dispute_id, user_ids (parties and mediators), municipality_id, deadline (date)"""
 
 
 def _registry() -> dict[str, list[Handler]]:

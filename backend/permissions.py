@@ -82,3 +82,36 @@ def can_manage_committee(user: User, committee: Any) -> bool:
 def can_manage_meetings(user: User, owner: Any) -> bool:
     """Schedulers and officials manage the meetings of their own municipality's committees."""
     return user.role in MEETING_MANAGERS and user.municipality_id == owner.municipality_id
+
+
+#: The ministry's own staff (행정안전부): analysts and admins. Analysts stay read-only for
+#: municipal data (projects, participations, committees); the records the ministry itself keeps
+#: (selected cases and their central funding, the mediation committee, the decisions of dispute
+#: cases, the training courses and their attendance) need a writer there, and these are its staff.
+MINISTRY_STAFF = frozenset({Role.ANALYST, Role.ADMIN})
+
+
+def is_ministry_staff(user: User) -> bool:
+    """Whether the user writes the ministry's own records (analyst or admin)."""
+    return user.role in MINISTRY_STAFF
+
+
+def can_see_dispute(
+    user: User,
+    dispute: Any,
+    *,
+    party_user_ids: set[str],
+    mediator_user_ids: set[str],
+    committee_user_ids: set[str],
+) -> bool:
+    """A dispute case is seen by its parties, its mediators and the mediation committee only.
+
+    The parties are the listed party users and the officials of the municipality (the
+    government side of every case); the committee is its active members and the ministry staff
+    who keep its secretariat.
+    """
+    if is_ministry_staff(user):
+        return True
+    if user.id in party_user_ids or user.id in mediator_user_ids or user.id in committee_user_ids:
+        return True
+    return user.role == Role.OFFICIAL and user.municipality_id == dispute.municipality_id

@@ -39,3 +39,8 @@ def register_subscriptions(app: Flask) -> None:
         # notifications: a device lives as long as the login that registered it
         events.subscribe(events.SESSION_ENDED, notifications.on_session_ended)
         events.subscribe(events.USER_DELETED, notifications.on_user_deleted)
+        events.subscribe(events.DISPUTE_UPDATED, notifications.on_dispute_updated)
+        events.subscribe(
+            events.DISPUTE_HEARING_SCHEDULED, notifications.on_dispute_hearing_scheduled
+        )
+        events.subscribe(events.DISPUTE_DEADLINE_NEAR, notifications.on_dispute_deadline_near)

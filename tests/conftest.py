@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.rewards",
     "tests.fixtures.certification",
     "tests.fixtures.notifications",
+    "tests.fixtures.ministry",
 ]
 
 

@@ -10,6 +10,7 @@ from backend.api import (
     committees,
     identity,
     meetings,
+    ministry,
     notifications,
     participation,
     reports,
@@ -31,6 +32,7 @@ BLUEPRINTS = [
     certification.blp,
     certification.wellknown,
     notifications.blp,
+    ministry.blp,
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from backend.api import (
     messages_certification,
     messages_committees,
+    messages_ministry,
     messages_notifications,
     messages_participation,
 )
@@ -96,6 +97,7 @@ _DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
     messages_committees.MESSAGES,
     messages_certification.MESSAGES,
     messages_notifications.MESSAGES,
+    messages_ministry.MESSAGES,
 ]
 
 MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}

@@ -43,7 +43,8 @@ CSV_RESPONSE = {
 }
 
 
-def _wants_csv(args: dict[str, Any]) -> bool:
+def csv_requested(args: dict[str, Any]) -> bool:
+    """Whether the caller asked for CSV (`?format=csv` or `Accept: text/csv`)."""
     return args.get("format") == "csv" or request.accept_mimetypes.best == "text/csv"
 
 
@@ -70,7 +71,7 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename:
 def stage_modes(args: dict[str, Any]) -> Any:
     """The brief's stage table from live data: per stage, projects that were government-only,
     citizen-only, joint or unclear, with shares in percent (drafts are not counted)."""
-    wants_csv = _wants_csv(args)
+    wants_csv = csv_requested(args)
     args.pop("format")
     report = reports.stage_mode_report(viewer=current_caller(), **args)
     if not wants_csv:
@@ -93,7 +94,7 @@ def stage_modes(args: dict[str, Any]) -> Any:
 def project_profile(args: dict[str, Any], project_id: str) -> Any:
     """One project's co-production profile: its four stages with mode, citizens and hours."""
     profile = reports.project_profile(viewer=current_caller(), project_id=project_id)
-    if not _wants_csv(args):
+    if not csv_requested(args):
         return profile
     columns = [
         "stage",
@@ -128,6 +129,7 @@ _INDICATOR_COLUMNS = [
     "trainings_basic",
     "trainings_advanced",
     "participants_trained",
+    "course_completions",
     "promotions",
     "promotion_channel_count",
     "exchanges",
@@ -143,7 +145,7 @@ _INDICATOR_COLUMNS = [
 def indicators(args: dict[str, Any]) -> Any:
     """The brief's evaluation indicators per municipality: administrative support, capacity
     building, promotion, transparency and residents' satisfaction."""
-    wants_csv = _wants_csv(args)
+    wants_csv = csv_requested(args)
     args.pop("format")
     items = reports.indicator_report(viewer=current_caller(), **args)
     if not wants_csv:

@@ -108,3 +108,18 @@ def on_session_ended(*, session_id: str, **_payload: Any) -> None:
 def on_user_deleted(*, user_id: str, **_payload: Any) -> None:
     """A deleted account keeps no device."""
     services.forget_user_devices(user_id=user_id)
+
+
+def on_dispute_updated(**payload: Any) -> None:
+    """Tell the parties of a dispute that its case moved on."""
+    _notify(events.DISPUTE_UPDATED, payload["user_ids"], payload)
+
+
+def on_dispute_hearing_scheduled(**payload: Any) -> None:
+    """Tell the parties and mediators when and where a hearing is."""
+    _notify(events.DISPUTE_HEARING_SCHEDULED, payload["user_ids"], payload)
+
+
+def on_dispute_deadline_near(**payload: Any) -> None:
+    """Remind the parties and mediators of a nearing deadline."""
+    _notify(events.DISPUTE_DEADLINE_NEAR, payload["user_ids"], payload)

@@ -168,6 +168,31 @@ TEMPLATES: dict[str, Template] = {
         "{title} · {starts_at}",
         "registrations/{registration_id}",
     ),
+    # Disputes are about a project's co-production, so they follow the participation switch.
+    events.DISPUTE_UPDATED: Template(
+        Category.PARTICIPATION,
+        "분쟁조정 사건이 진행되었습니다",
+        "상태: {state}",
+        "Your mediation case moved on",
+        "state: {state}",
+        "disputes/{dispute_id}",
+    ),
+    events.DISPUTE_HEARING_SCHEDULED: Template(
+        Category.PARTICIPATION,
+        "분쟁조정 심리 일정이 잡혔습니다",
+        "{starts_at} · {place}",
+        "A mediation hearing was scheduled",
+        "{starts_at} · {place}",
+        "disputes/{dispute_id}",
+    ),
+    events.DISPUTE_DEADLINE_NEAR: Template(
+        Category.PARTICIPATION,
+        "분쟁조정 기한이 다가옵니다",
+        "기한: {deadline}",
+        "A mediation deadline is near",
+        "deadline: {deadline}",
+        "disputes/{dispute_id}",
+    ),
 }
 
 #: How the reward ledger's incentives read (unknown ones are shown as they are).
@@ -191,6 +216,8 @@ _ID_KEYS = (
     "activity_id",
     "project_id",
     "announcement_id",
+    "dispute_id",
+    "hearing_id",
 )
 
 

@@ -19,6 +19,7 @@ from backend.clock import SEOUL
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.identity.models import Municipality, User
+from backend.ministry.capacity import course_capacity_by_municipality
 from backend.participation.models import (
     Activity,
     ActivityKind,
@@ -238,6 +239,8 @@ class IndicatorRow:
     trainings_basic: int = 0
     trainings_advanced: int = 0
     participants_trained: int = 0
+    #: Places completed on the ministry's courses by people of the municipality.
+    course_completions: int = 0
     training_satisfaction: Satisfaction = field(default_factory=Satisfaction)
     # 사업홍보
     promotions: int = 0
@@ -379,6 +382,17 @@ def indicator_report(
         rows[place].participants_trained = count
     for row in db.session.execute(scoped(training_ratings, Activity.municipality_id)):
         _add_ratings(rows[row.municipality_id].training_satisfaction, row)
+
+    # The ministry's courses count too: completions, and their ratings as training satisfaction.
+    courses = course_capacity_by_municipality(year=year, municipality_id=municipality_id)
+    for place, capacity in courses.items():
+        if place in rows:
+            row = rows[place]
+            row.course_completions = capacity.completions
+            for rating, count in capacity.ratings.items():
+                row.training_satisfaction.responses += count
+                row.training_satisfaction.rating_sum += rating * count
+                row.training_satisfaction.distribution[str(rating)] += count
 
     # Residents' satisfaction: the project surveys (not the activities').
     resident_ratings = (

@@ -575,6 +575,9 @@ class IndicatorRowSchema(OutputSchema):
     trainings_basic = fields.Integer(required=True)
     trainings_advanced = fields.Integer(required=True)
     participants_trained = fields.Integer(required=True)
+    course_completions = fields.Integer(
+        required=True, metadata={"description": "Places completed on the ministry's courses."}
+    )
     training_satisfaction = fields.Nested(SatisfactionSchema, required=True)
     promotions = fields.Integer(required=True)
     promotion_channel_count = fields.Integer(required=True)

@@ -91,6 +91,27 @@ def _payload(event: str, user_id: str, municipality_id: str) -> dict[str, Any]:
             "user_id": user_id,
             "starts_at": STARTS_AT,
         },
+        events.DISPUTE_UPDATED: {
+            "dispute_id": ID,
+            "user_ids": [user_id],
+            "municipality_id": municipality_id,
+            "state": "accepted",
+            "action": "accepted",
+        },
+        events.DISPUTE_HEARING_SCHEDULED: {
+            "dispute_id": ID,
+            "hearing_id": ID,
+            "user_ids": [user_id],
+            "municipality_id": municipality_id,
+            "starts_at": STARTS_AT,
+            "place": "행정안전부 회의실",
+        },
+        events.DISPUTE_DEADLINE_NEAR: {
+            "dispute_id": ID,
+            "user_ids": [user_id],
+            "municipality_id": municipality_id,
+            "deadline": date(2026, 3, 9),
+        },
     }[event]
 
 
@@ -141,6 +162,14 @@ EXPECTED = {
         "2026-03-05 14:00",
         "정기회의",
     ),
+    events.DISPUTE_UPDATED: (Category.PARTICIPATION, "disputes", "accepted", "accepted"),
+    events.DISPUTE_HEARING_SCHEDULED: (
+        Category.PARTICIPATION,
+        "disputes",
+        "2026-03-05 14:00 · 행정안전부 회의실",
+        "2026-03-05 14:00",
+    ),
+    events.DISPUTE_DEADLINE_NEAR: (Category.PARTICIPATION, "disputes", "2026-03-09", "2026-03-09"),
 }
 
 
