@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from backend import events
 from backend.audit.services import record_audit
+from backend.certification.services import has_active_certificate
 from backend.clock import SEOUL, seoul_today, utcnow
 from backend.committees import tickets
 from backend.committees.ical import CalendarEvent, build_calendar
@@ -70,13 +71,6 @@ CALENDAR_MAX_EVENTS = 500
 
 def _holds_active_certificate(user_id: str, on: date) -> bool:
     """Whether the user holds an active model-citizen certificate on a day (certification)."""
-    try:
-        from backend.certification.services import has_active_certificate
-    except ModuleNotFoundError as error:
-        # Until the certification services are merged nobody counts as certified.
-        if error.name != "backend.certification.services":
-            raise
-        return False
     return has_active_certificate(user_id=user_id, on=on)
 
 
