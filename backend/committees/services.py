@@ -50,6 +50,7 @@ from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, 
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 from backend.pagination import Page, paginate
+from backend.participation.services import get_project
 from backend.permissions import (
     Role,
     can_manage_committee,
@@ -146,6 +147,9 @@ def create_committee(
     """An official sets up a committee of their municipality (optionally of a project)."""
     if actor.role != Role.OFFICIAL or actor.municipality_id is None:
         raise PermissionDenied("Only officials of a municipality create committees.")
+    if project_id is not None:
+        # Another municipality's project is "not found", as everywhere else (tenancy).
+        get_project(viewer=actor, project_id=project_id)
     committee = Committee(
         municipality_id=actor.municipality_id,
         project_id=project_id,
