@@ -37,7 +37,10 @@ _HTML = {"type": "string", "description": "A printable HTML document."}
 @blp.arguments(CommitteeCreateSchema)
 @blp.response(201, CommitteeSchema)
 def create_committee(data: dict[str, Any]) -> Any:
-    """Set up a committee of the official's municipality, optionally of a project."""
+    """Set up a committee of the official's municipality, optionally of one of its projects.
+
+    Another municipality's project, or an unknown one, is 404 `project_not_found`.
+    """
     return services.create_committee(actor=current_caller(), **data)
 
 

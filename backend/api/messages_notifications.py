@@ -9,8 +9,4 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "방해 금지 시간은 시작과 끝을 모두, 서로 다르게 지정해 주세요.",
         "Quiet hours need both a start and an end, and they must differ.",
     ),
-    "announcement_audience_unavailable": (
-        "사업 참여자 대상 공지는 아직 사용할 수 없습니다.",
-        "Announcements to a project's participants are not available yet.",
-    ),
 }

@@ -156,8 +156,13 @@ def update_preferences(data: dict[str, Any]) -> Any:
 @blp.arguments(AnnouncementCreateSchema)
 @blp.response(201, AnnouncementSchema)
 def create_announcement(data: dict[str, Any]) -> Any:
-    """Announce to every citizen of the municipality (one push to its FCM topic), or with
-    `project_id` to a project's participants; each gets an inbox entry."""
+    """Announce to the municipality's citizens, or with `project_id` to a project's participants.
+
+    Every citizen of the municipality gets an inbox entry and one push goes to its FCM topic.
+    A project's participants are those registered, attended or confirmed in any of its
+    activities; each gets an inbox entry and pushes as they chose. Another municipality's
+    project is 404 `project_not_found`.
+    """
     return services.create_announcement(actor=current_caller(), **data)
 
 

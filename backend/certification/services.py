@@ -22,7 +22,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from backend import events
 from backend.audit.services import record_audit
 from backend.certification.criteria import (
-    ParticipationStats,
     Progress,
     StatsLike,
     evaluate_criteria,
@@ -62,6 +61,7 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
 from backend.pagination import Page, paginate
+from backend.participation.services import confirmed_participation_stats
 from backend.permissions import Role, ensure_same_municipality, scope_to_municipality
 
 log = logging.getLogger(__name__)
@@ -319,14 +319,6 @@ def active_criteria(*, municipality_id: str, kind: CertificateKind) -> Certifica
 
 def _participation_stats(user_id: str, since: datetime) -> StatsLike:
     """The citizen's confirmed participations since a moment: the one call into participation."""
-    # Imported lazily: the participation domain lives in its own package and branch. Until it
-    # is there, nobody can have confirmed a participation, so the statistics are empty.
-    try:
-        from backend.participation.services import confirmed_participation_stats
-    except ModuleNotFoundError as error:
-        if error.name not in ("backend.participation", "backend.participation.services"):
-            raise
-        return ParticipationStats()
     return confirmed_participation_stats(user_id=user_id, since=since)
 
 

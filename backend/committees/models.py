@@ -99,7 +99,10 @@ class Committee(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
     #: The project the committee serves (participation domain); NULL for a municipal committee.
-    project_id: Mapped[str | None] = mapped_column(sa.String(26), index=True)
+    #: Always a project of the committee's municipality (checked by `create_committee`).
+    project_id: Mapped[str | None] = mapped_column(
+        sa.String(26), sa.ForeignKey("projects.id"), index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     purpose: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     #: How many members may hold a term on any one day.
@@ -210,7 +213,9 @@ class Meeting(db.Model):
         sa.String(26), sa.ForeignKey("committees.id"), nullable=False
     )
     #: The committee's project, copied so attendance counts for that project's stage.
-    project_id: Mapped[str | None] = mapped_column(sa.String(26), index=True)
+    project_id: Mapped[str | None] = mapped_column(
+        sa.String(26), sa.ForeignKey("projects.id"), index=True
+    )
     stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "meeting_stage"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     agenda: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from backend import events
 from backend.audit.services import record_audit
+from backend.certification.services import has_active_certificate
 from backend.clock import SEOUL, seoul_today, utcnow
 from backend.committees import tickets
 from backend.committees.ical import CalendarEvent, build_calendar
@@ -49,6 +50,7 @@ from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, 
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 from backend.pagination import Page, paginate
+from backend.participation.services import get_project
 from backend.permissions import (
     Role,
     can_manage_committee,
@@ -70,13 +72,6 @@ CALENDAR_MAX_EVENTS = 500
 
 def _holds_active_certificate(user_id: str, on: date) -> bool:
     """Whether the user holds an active model-citizen certificate on a day (certification)."""
-    try:
-        from backend.certification.services import has_active_certificate
-    except ModuleNotFoundError as error:
-        # Until the certification services are merged nobody counts as certified.
-        if error.name != "backend.certification.services":
-            raise
-        return False
     return has_active_certificate(user_id=user_id, on=on)
 
 
@@ -152,6 +147,9 @@ def create_committee(
     """An official sets up a committee of their municipality (optionally of a project)."""
     if actor.role != Role.OFFICIAL or actor.municipality_id is None:
         raise PermissionDenied("Only officials of a municipality create committees.")
+    if project_id is not None:
+        # Another municipality's project is "not found", as everywhere else (tenancy).
+        get_project(viewer=actor, project_id=project_id)
     committee = Committee(
         municipality_id=actor.municipality_id,
         project_id=project_id,

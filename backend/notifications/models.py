@@ -172,9 +172,9 @@ class Announcement(db.Model):
     audience: Mapped[Audience] = mapped_column(
         _enum(Audience, "announcement_audience"), nullable=False
     )
-    #: The project whose participants are told (audience `project`); projects live in the
-    #: participation domain, hence no foreign key here.
-    project_id: Mapped[str | None] = mapped_column(sa.String(26))
+    #: The project whose participants are told (audience `project`), one of the author's
+    #: municipality (checked by `create_announcement`).
+    project_id: Mapped[str | None] = mapped_column(sa.String(26), sa.ForeignKey("projects.id"))
     author_id: Mapped[str | None] = mapped_column(sa.String(26), sa.ForeignKey("users.id"))
     title: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     body: Mapped[str] = mapped_column(sa.String(1000), nullable=False)

@@ -8,7 +8,6 @@ delivery worker (`backend.notifications.worker`) sends the outbox after commit.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from backend.notifications.models import (
     Platform,
 )
 from backend.pagination import Page, paginate
+from backend.participation.services import get_project, list_participant_ids
 from backend.permissions import Role, scope_to_municipality
 
 #: Counters the workers keep per day (see backend.notifications.worker).
@@ -475,21 +475,8 @@ def create_announcement(
 
 def _project_participant_ids(*, actor: User, project_id: str) -> list[str]:
     """The participants of a project the actor may see, from the participation domain."""
-    try:
-        participation = importlib.import_module("backend.participation.services")
-        get_project = participation.get_project
-        list_participant_ids = participation.list_participant_ids
-    except (ImportError, AttributeError) as error:
-        if isinstance(error, ImportError) and not (error.name or "").startswith(
-            "backend.participation"
-        ):
-            raise
-        message = "Announcements to a project's participants are not available yet."
-        raise ValidationFailed(
-            message, code="announcement_audience_unavailable", fields={"project_id": [message]}
-        ) from error
     get_project(viewer=actor, project_id=project_id)  # NotFound unless it is the actor's to see
-    return list(list_participant_ids(project_id=project_id))
+    return list_participant_ids(project_id=project_id)
 
 
 def _announce_to_municipality(announcement: Announcement, content: texts.Content) -> int:

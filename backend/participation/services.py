@@ -31,6 +31,7 @@ from backend.ids import new_id
 from backend.pagination import Page, paginate
 from backend.participation import checkin
 from backend.participation.models import (
+    SEAT_HOLDING,
     Activity,
     ActivityKind,
     ExchangePartner,
@@ -1362,6 +1363,27 @@ def confirmed_participation_stats(*, user_id: str, since: datetime) -> Participa
         hours += float(stage_hours)
     return ParticipationStats(
         total=sum(by_stage.values()), by_stage=by_stage, hours=round(hours, 2)
+    )
+
+
+def list_participant_ids(*, project_id: str) -> list[str]:
+    """The distinct users taking part in any activity of the project (for announcements).
+
+    Taking part means a participation that holds a seat: registered, attended or confirmed.
+    Cancelled, rejected and no-show participations are left out: those people are not, or no
+    longer, expected at the project's activities, so its announcements are not theirs.
+    The caller checks that the project is the actor's to see.
+    """
+    return list(
+        db.session.scalars(
+            sa.select(Participation.user_id)
+            .where(
+                Participation.project_id == project_id,
+                Participation.status.in_(SEAT_HOLDING),
+            )
+            .distinct()
+            .order_by(Participation.user_id)
+        )
     )
 
 

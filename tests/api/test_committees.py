@@ -47,6 +47,24 @@ def test_official_sets_up_a_committee_and_appoints(client, clock, official, crea
     assert got.status_code == 200 and got.json == committee
 
 
+def test_a_committee_serves_a_project_of_its_own_municipality_only(
+    client, clock, official, create_project, other_municipality, table_counts
+):
+    _, headers = official
+    ours = create_project()
+    created = _create_committee(client, headers, project_id=ours.id)
+    assert created.status_code == 201, created.json
+    assert created.json["project_id"] == ours.id
+
+    theirs = create_project(other_municipality)
+    before = table_counts()
+    for project_id in (theirs.id, "01JD8X7Q2M4N5P6R7S8T9V0W1X"):
+        refused = _create_committee(client, headers, project_id=project_id)
+        assert refused.status_code == 404, refused.json
+        assert refused.json["error"]["code"] == "project_not_found"
+    assert table_counts() == before
+
+
 def test_bad_committee_input_is_422(client, official):
     _, headers = official
     for body in ({"seats": 0}, {"term_months": 0}, {"name": "   "}, {"name": "a\x00b"}):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.notifications.models import Announcement, Device, Notification, OutboxMessage
 from backend.permissions import Role
+from tests.fixtures.identity import auth_headers_for
 
 DEVICE = {"token": "fcm-token-1", "platform": "ios", "app_version": "2.0.1", "locale": "ko-KR"}
 
@@ -224,19 +223,39 @@ def test_official_announces_to_the_municipality(client, as_role, create_user, cl
     assert db.session.scalar(sa.select(OutboxMessage.topic)).startswith("municipality-")
 
 
-def test_project_announcements_wait_for_the_participation_domain(client, as_role, monkeypatch):
-    monkeypatch.setitem(sys.modules, "backend.participation.services", None)
+def test_official_announces_to_a_projects_participants(
+    client, as_role, create_user, create_project, create_activity, other_municipality, clock
+):
     _official, headers = as_role(Role.OFFICIAL)
+    taking_part = create_user()
+    create_user()  # a bystander of the same municipality
+    project = create_project()
+    activity = create_activity(project)
+    joined = client.post(
+        f"/api/v1/activities/{activity.id}/participations",
+        json={},
+        headers=auth_headers_for(taking_part),
+    )
+    assert joined.status_code == 201, joined.json
 
-    response = client.post(
+    created = client.post(
         "/api/v1/announcements",
-        json={"title": "t", "body": "b", "project_id": "01JD8X7Q2M4N5P6R7S8T9V0W1X"},
+        json={"title": "우천 시 장소 변경", "body": "구청 대강당", "project_id": project.id},
         headers=headers,
     )
+    assert created.status_code == 201, created.json
+    assert (created.json["audience"], created.json["recipient_count"]) == ("project", 1)
+    assert db.session.scalars(sa.select(Notification.user_id)).all() == [taking_part.id]
 
-    assert response.status_code == 422
-    assert response.json["error"]["code"] == "announcement_audience_unavailable"
-    assert "project_id" in response.json["error"]["fields"]
+    theirs = create_project(other_municipality)
+    refused = client.post(
+        "/api/v1/announcements",
+        json={"title": "t", "body": "b", "project_id": theirs.id},
+        headers=headers,
+    )
+    assert refused.status_code == 404
+    assert refused.json["error"]["code"] == "project_not_found"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
 
 
 def test_announcement_input_rules(client, as_role):

@@ -41,9 +41,9 @@ def _plan(**overrides):
 
 
 def test_scheduling_tells_the_members_and_is_audited(
-    clock, scheduler, create_user, create_committee, create_appointment, published
+    clock, scheduler, create_user, create_committee, create_appointment, create_project, published
 ):
-    committee = create_committee(project_id="01JD8X7Q2M4N5P6R7S8T9V0W1X")
+    committee = create_committee(project_id=create_project().id)
     members = [create_user(), create_user()]
     for member in members:
         create_appointment(committee, member)

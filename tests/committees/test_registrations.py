@@ -240,9 +240,10 @@ def test_other_municipalities_citizens_cannot_register(
 
 
 def test_check_in_publishes_attendance_once(
-    clock, committee, scheduler, create_user, create_meeting, register, published
+    clock, committee, scheduler, create_user, create_meeting, create_project, register, published
 ):
-    meeting = create_meeting(committee, stage="decide", project_id="01JD8X7Q2M4N5P6R7S8T9V0W1X")
+    project = create_project()
+    meeting = create_meeting(committee, stage="decide", project_id=project.id)
     citizen = create_user()
     registration = register(meeting, citizen)
     ticket = registration.ticket
@@ -261,7 +262,7 @@ def test_check_in_publishes_attendance_once(
             "meeting_id": meeting.id,
             "user_id": citizen.id,
             "municipality_id": meeting.municipality_id,
-            "project_id": "01JD8X7Q2M4N5P6R7S8T9V0W1X",
+            "project_id": project.id,
             "stage": "decide",
             "title": meeting.title,
             "starts_at": meeting.starts_at,

@@ -1,7 +1,8 @@
 """Every catalogued domain event, published with its catalogued payload, notifies the right people.
 
-The publishing domains live in other branches; these tests publish the events directly, as those
-domains will, inside one transaction: the inbox entry and the queued pushes commit with it.
+These tests publish the events directly, with the payloads the publishing domains send, inside one
+transaction: the inbox entry and the queued pushes commit with it. tests/test_end_to_end.py
+follows some of them from the real publishers.
 """
 
 from __future__ import annotations

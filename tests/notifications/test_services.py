@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
-import types
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,7 +15,6 @@ from backend.extensions import db
 from backend.ids import ID_PATTERN, new_id
 from backend.notifications import services, texts
 from backend.notifications.models import (
-    Announcement,
     Audience,
     DeliveryCounter,
     Device,
@@ -25,6 +22,8 @@ from backend.notifications.models import (
     OutboxMessage,
     Platform,
 )
+from backend.participation import services as participation
+from backend.participation.models import Participation
 from backend.permissions import Role
 
 
@@ -300,57 +299,39 @@ def test_municipality_announcement_reaches_every_citizen_inbox_and_one_topic(
     )
 
 
-def test_project_announcement_without_the_participation_domain_is_refused(
-    clock, create_user, monkeypatch
-):
-    monkeypatch.setitem(sys.modules, "backend.participation.services", None)
-    official = create_user(Role.OFFICIAL)
-
-    with pytest.raises(ValidationFailed) as refused:
-        services.create_announcement(
-            actor=official, title="t", body="b", project_id="01JD8X7Q2M4N5P6R7S8T9V0W1X"
-        )
-
-    assert refused.value.code == "announcement_audience_unavailable"
-
-
-@pytest.fixture
-def participation_domain(monkeypatch):
-    """Stand in for backend.participation.services (built in another branch)."""
-    fake = types.ModuleType("backend.participation.services")
-    fake.projects = {}
-
-    def get_project(*, viewer, project_id):
-        project = fake.projects.get(project_id)
-        if project is None or project["municipality_id"] != viewer.municipality_id:
-            raise NotFound("Project not found.", code="project_not_found")
-        return project
-
-    fake.get_project = get_project
-    fake.list_participant_ids = lambda *, project_id: fake.projects[project_id]["participants"]
-    monkeypatch.setitem(sys.modules, "backend.participation.services", fake)
-    return fake
-
-
 def test_project_announcement_reaches_its_participants_as_they_chose(
-    clock, create_user, create_device, set_preferences, municipality, participation_domain
+    clock,
+    create_user,
+    create_device,
+    set_preferences,
+    create_project,
+    create_activity,
+    official_for,
 ):
     official = create_user(Role.OFFICIAL)
-    joined, quiet, outsider = create_user(), create_user(), create_user()
-    for citizen in (joined, quiet, outsider):
+    joined, quiet, cancelled, outsider = (create_user() for _ in range(4))
+    for citizen in (joined, quiet, cancelled, outsider):
         create_device(citizen)
     set_preferences(quiet, announcements=False)
-    project_id = new_id()
-    participation_domain.projects[project_id] = {
-        "municipality_id": municipality.id,
-        "participants": [joined.id, quiet.id],
-    }
+    project = create_project()
+    workshop, survey = create_activity(project), create_activity(project, stage="decide")
+    for citizen in (joined, quiet, cancelled):
+        participation.join_activity(actor=citizen, activity=workshop)
+    participation.record_participation(
+        actor=official_for(project.municipality_id), activity=survey, user_id=quiet.id
+    )
+    [left] = db.session.scalars(
+        sa.select(Participation).where(Participation.user_id == cancelled.id)
+    )
+    participation.cancel_participation(actor=cancelled, participation=left)
+    db.session.commit()
 
     announcement = services.create_announcement(
-        actor=official, title="현장 조사 안내", body="토요일 10시", project_id=project_id
+        actor=official, title="현장 조사 안내", body="토요일 10시", project_id=project.id
     )
     db.session.commit()
 
+    # `quiet` takes part twice and is told once; `cancelled` and `outsider` are not told.
     assert (announcement.audience, announcement.recipient_count) == (Audience.PROJECT, 2)
     assert sorted(db.session.scalars(sa.select(Notification.user_id))) == sorted(
         [joined.id, quiet.id]
@@ -362,18 +343,17 @@ def test_project_announcement_reaches_its_participants_as_they_chose(
 
 
 def test_project_of_another_municipality_is_not_found(
-    clock, create_user, other_municipality, participation_domain
+    clock, create_user, other_municipality, create_project, table_counts
 ):
     official = create_user(Role.OFFICIAL)
-    project_id = new_id()
-    participation_domain.projects[project_id] = {
-        "municipality_id": other_municipality.id,
-        "participants": [],
-    }
+    theirs = create_project(other_municipality)
+    before = table_counts()
 
-    with pytest.raises(NotFound):
-        services.create_announcement(actor=official, title="t", body="b", project_id=project_id)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 0
+    for project_id in (theirs.id, new_id()):
+        with pytest.raises(NotFound) as caught:
+            services.create_announcement(actor=official, title="t", body="b", project_id=project_id)
+        assert caught.value.code == "project_not_found"
+    assert table_counts() == before
 
 
 def test_only_officials_announce(create_user):

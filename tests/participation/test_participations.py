@@ -399,3 +399,39 @@ def test_activities_of_unpublished_projects_are_hidden_from_citizens(
         with pytest.raises(NotFound):
             services.get_activity(viewer=citizen, activity_id=activity.id)
         assert services.get_activity(viewer=official, activity_id=activity.id) is activity
+
+
+def test_participant_ids_are_the_people_holding_a_seat_in_the_project(
+    clock, create_user, create_project, create_activity, official_for
+):
+    project, elsewhere = create_project(), create_project()
+    official = official_for(project.municipality_id)
+    past = clock.now - timedelta(days=1)
+    workshop = create_activity(project, starts_at=past)
+    hearing = create_activity(project, stage="decide", starts_at=past)
+    other = create_activity(elsewhere, starts_at=past)
+    people = {name: create_user() for name in ("registered", "attended", "confirmed", "twice")}
+    people |= {name: create_user() for name in ("cancelled", "rejected", "no_show", "other")}
+
+    def record(activity, name, **kwargs):
+        return services.record_participation(
+            actor=official, activity=activity, user_id=people[name].id, **kwargs
+        )
+
+    record(workshop, "registered")
+    record(workshop, "attended", attended=True)
+    services.confirm_participation(actor=official, participation=record(workshop, "confirmed"))
+    record(workshop, "twice")
+    record(hearing, "twice", attended=True)
+    services.cancel_participation(actor=official, participation=record(hearing, "cancelled"))
+    services.reject_participation(
+        actor=official, participation=record(hearing, "rejected", attended=True), reason="중복"
+    )
+    services.mark_no_show(actor=official, participation=record(hearing, "no_show"))
+    record(other, "other", attended=True)
+    db.session.commit()
+
+    found = services.list_participant_ids(project_id=project.id)
+    expected = sorted(people[name].id for name in ("registered", "attended", "confirmed", "twice"))
+    assert found == expected
+    assert services.list_participant_ids(project_id=elsewhere.id) == [people["other"].id]
