@@ -63,7 +63,8 @@ def check_idempotency_key() -> Response | None:
         )
     scope = _caller_scope()
     fingerprint = request_fingerprint(request.method, request.full_path, request.get_data())
-    record = find_replay(scope=scope, key=key, fingerprint=fingerprint)
+    lookup = find_replay(scope=scope, key=key, fingerprint=fingerprint)
+    record = lookup.answer
     if record is not None:
         response = Response(
             record.body, status=record.status_code, content_type=record.content_type
@@ -73,12 +74,12 @@ def check_idempotency_key() -> Response | None:
         response.headers["Idempotency-Replayed"] = "true"
         g.idempotency_replayed = True
         return response
-    g.idempotency = (scope, key, fingerprint)
+    g.idempotency = (scope, key, fingerprint, lookup.expired)
     return None
 
 
 def _remember_answer(response: Response) -> None:
-    scope, key, fingerprint = g.idempotency
+    scope, key, fingerprint, expired = g.idempotency
     store_answer(
         scope=scope,
         key=key,
@@ -87,6 +88,7 @@ def _remember_answer(response: Response) -> None:
         content_type=response.content_type or "application/json",
         location=response.headers.get("Location"),
         body=response.get_data(),
+        replace_expired=expired,
     )
 
 
