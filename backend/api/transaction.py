@@ -11,10 +11,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from sqlalchemy.exc import IntegrityError
 
-from backend.api.auth import TOKEN_VERIFIED
+from backend.api.auth import verify_token
 from backend.api.errors import error_response
 from backend.extensions import db
 from backend.idempotency.services import find_replay, request_fingerprint, store_answer
@@ -43,10 +42,8 @@ def _view_is_read_only() -> bool:
 def _caller_scope() -> str:
     # The token is verified (not just decoded): a forged subject must not replay another
     # user's answer. The session loaded here is reused by the view's own check.
-    verify_jwt_in_request(optional=True)
-    request.environ[TOKEN_VERIFIED] = True
-    identity = get_jwt_identity()
-    return f"user:{identity}" if identity else "anonymous"
+    claims = verify_token(optional=True)
+    return f"user:{claims['sub']}" if claims else "anonymous"
 
 
 def check_idempotency_key() -> Response | None:
