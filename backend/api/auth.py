@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
+import jwt as pyjwt
 from flask import Flask, g, request
-from flask_jwt_extended import (
-    create_access_token,
-    create_refresh_token,
-    verify_jwt_in_request,
+from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_jwt_extended.config import config as jwt_config
+from flask_jwt_extended.exceptions import (
+    InvalidHeaderError,
+    JWTDecodeError,
+    NoAuthorizationError,
+    RevokedTokenError,
+    WrongTokenError,
 )
 
 from backend.api.errors import error_response
@@ -22,8 +28,8 @@ from backend.identity.services import load_session_user
 from backend.permissions import ALL_ROLES, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: Set in the WSGI environ once this request's token was verified (g may outlive a request).
-TOKEN_VERIFIED = "backend.token_verified"
+#: The WSGI environ key of this request's verified token claims (g may outlive a request).
+TOKEN_CLAIMS = "backend.token_claims"
 
 
 @dataclass(frozen=True)
@@ -52,11 +58,7 @@ def requires(*roles: Role, refresh: bool = False) -> Callable[[F], F]:
     def decorate(fn: F) -> F:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            # The Idempotency-Key check may have verified this request's token already;
-            # decoding it twice costs a measurable share of a write's time.
-            verified = g.get("_jwt_extended_jwt") if request.environ.get(TOKEN_VERIFIED) else None
-            if not verified or verified.get("type") != ("refresh" if refresh else "access"):
-                verify_jwt_in_request(refresh=refresh)
+            verify_token(refresh=refresh)
             if current_caller().role not in allowed:
                 raise PermissionDenied("Your role may not do this.")
             return fn(*args, **kwargs)
@@ -65,6 +67,81 @@ def requires(*roles: Role, refresh: bool = False) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def verify_token(*, refresh: bool = False, optional: bool = False) -> dict[str, Any] | None:
+    """This request's bearer token, verified, with its user and session loaded; None when
+    there is no token and `optional`.
+
+    What flask-jwt-extended's `verify_jwt_in_request` checks (signature, expiry, the identity
+    claim, the token type, our session check), in one PyJWT decode instead of four parses
+    (~110 us a request: PyJWT checks the base64 alphabet byte by byte in Python). The token is
+    verified once per request; the Idempotency-Key check and the view share the result. Errors
+    are flask-jwt-extended's and PyJWT's own exceptions, so its handlers give the same answers.
+    """
+    if request.method in jwt_config.exempt_methods:
+        return None
+    claims = request.environ.get(TOKEN_CLAIMS)
+    if claims is None:
+        encoded = _bearer_token(optional=optional)
+        if encoded is None:
+            return None
+        claims = _decode(encoded)
+        if not _load_caller(claims):
+            raise RevokedTokenError(pyjwt.get_unverified_header(encoded), claims)
+        request.environ[TOKEN_CLAIMS] = claims
+    if refresh and claims["type"] != "refresh":
+        raise WrongTokenError("Only refresh tokens are allowed")
+    if not refresh and claims["type"] == "refresh":
+        raise WrongTokenError("Only non-refresh tokens are allowed")
+    return claims
+
+
+def _bearer_token(*, optional: bool) -> str | None:
+    """The token of `Authorization: Bearer <token>` (messages as flask-jwt-extended's)."""
+    name, kind = jwt_config.header_name, jwt_config.header_type
+    header = request.headers.get(name, "").strip().strip(",")
+    values = [v for v in re.split(r",\s*", header) if v and v.split()[0] == kind]
+    if len(values) != 1:
+        if optional:
+            return None
+        if not header:
+            raise NoAuthorizationError(f"Missing {name} Header")
+        raise NoAuthorizationError(
+            f"Missing '{kind}' type in '{name}' header. Expected '{name}: {kind} <JWT>'"
+        )
+    parts = values[0].split()
+    if len(parts) != 2:
+        raise InvalidHeaderError(f"Bad {name} header. Expected '{name}: {kind} <JWT>'")
+    return parts[1]
+
+
+def _decode(encoded: str) -> dict[str, Any]:
+    """Verify signature and registered claims as flask-jwt-extended configures PyJWT."""
+    audience = jwt_config.decode_audience
+    try:
+        claims = pyjwt.decode(
+            encoded,
+            jwt_config.decode_key,
+            algorithms=jwt_config.decode_algorithms,
+            audience=audience,
+            issuer=jwt_config.decode_issuer,
+            leeway=jwt_config.leeway,
+            options={"verify_aud": audience is not None, "verify_sub": jwt_config.verify_sub},
+        )
+    except pyjwt.ExpiredSignatureError as error:
+        # flask-jwt-extended's handler for this error reads both attributes.
+        error.jwt_header = pyjwt.get_unverified_header(encoded)  # type: ignore[attr-defined]
+        error.jwt_data = pyjwt.decode(  # type: ignore[attr-defined]
+            encoded, options={"verify_signature": False}
+        )
+        raise
+    if jwt_config.identity_claim_key not in claims:
+        raise JWTDecodeError(f"Missing claim: {jwt_config.identity_claim_key}")
+    claims.setdefault("type", "access")
+    claims.setdefault("fresh", False)
+    claims.setdefault("jti", None)
+    return claims
 
 
 def signed_in(fn: F) -> F:

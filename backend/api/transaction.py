@@ -11,10 +11,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from flask_jwt_extended import get_jwt_identity, verify_jwt_in_request
 from sqlalchemy.exc import IntegrityError
 
-from backend.api.auth import TOKEN_VERIFIED
+from backend.api.auth import verify_token
 from backend.api.errors import error_response
 from backend.extensions import db
 from backend.idempotency.services import find_replay, request_fingerprint, store_answer
@@ -43,10 +42,8 @@ def _view_is_read_only() -> bool:
 def _caller_scope() -> str:
     # The token is verified (not just decoded): a forged subject must not replay another
     # user's answer. The session loaded here is reused by the view's own check.
-    verify_jwt_in_request(optional=True)
-    request.environ[TOKEN_VERIFIED] = True
-    identity = get_jwt_identity()
-    return f"user:{identity}" if identity else "anonymous"
+    claims = verify_token(optional=True)
+    return f"user:{claims['sub']}" if claims else "anonymous"
 
 
 def check_idempotency_key() -> Response | None:
@@ -63,7 +60,8 @@ def check_idempotency_key() -> Response | None:
         )
     scope = _caller_scope()
     fingerprint = request_fingerprint(request.method, request.full_path, request.get_data())
-    record = find_replay(scope=scope, key=key, fingerprint=fingerprint)
+    lookup = find_replay(scope=scope, key=key, fingerprint=fingerprint)
+    record = lookup.answer
     if record is not None:
         response = Response(
             record.body, status=record.status_code, content_type=record.content_type
@@ -73,12 +71,12 @@ def check_idempotency_key() -> Response | None:
         response.headers["Idempotency-Replayed"] = "true"
         g.idempotency_replayed = True
         return response
-    g.idempotency = (scope, key, fingerprint)
+    g.idempotency = (scope, key, fingerprint, lookup.expired)
     return None
 
 
 def _remember_answer(response: Response) -> None:
-    scope, key, fingerprint = g.idempotency
+    scope, key, fingerprint, expired = g.idempotency
     store_answer(
         scope=scope,
         key=key,
@@ -87,6 +85,7 @@ def _remember_answer(response: Response) -> None:
         content_type=response.content_type or "application/json",
         location=response.headers.get("Location"),
         body=response.get_data(),
+        replace_expired=expired,
     )
 
 

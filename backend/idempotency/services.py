@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -11,6 +12,7 @@ from backend.clock import utcnow
 from backend.errors import Conflict
 from backend.extensions import db
 from backend.idempotency.models import IdempotencyRecord
+from backend.ids import new_id
 
 RETENTION = timedelta(hours=24)
 
@@ -23,20 +25,45 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def find_replay(*, scope: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
-    """The stored answer for a key, or None; a key reused for another request is a conflict."""
-    record = db.session.scalar(
-        sa.select(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at > utcnow() - RETENTION,
-        )
-    )
-    if record is not None and record.fingerprint != fingerprint:
+_RECORDS = IdempotencyRecord.__table__
+#: Built once: every keyed POST runs these, and building a statement per request costs more
+#: than running it. Core, not the ORM: the answer is read once and the row never changes.
+_FIND = sa.select(
+    _RECORDS.c.fingerprint,
+    _RECORDS.c.status_code,
+    _RECORDS.c.content_type,
+    _RECORDS.c.location,
+    _RECORDS.c.body,
+    _RECORDS.c.created_at,
+).where(_RECORDS.c.scope == sa.bindparam("scope"), _RECORDS.c.key == sa.bindparam("key"))
+_DELETE_EXPIRED = sa.delete(_RECORDS).where(
+    _RECORDS.c.scope == sa.bindparam("scope"),
+    _RECORDS.c.key == sa.bindparam("key"),
+    _RECORDS.c.created_at <= sa.bindparam("cutoff"),
+)
+_INSERT = sa.insert(_RECORDS)
+
+
+class KeyLookup(NamedTuple):
+    """What a key holds: a live answer to replay, or an expired record in the way, or neither."""
+
+    answer: sa.Row | None
+    #: An expired record still holds (scope, key): storing a new answer must replace it.
+    expired: bool = False
+
+
+def find_replay(*, scope: str, key: str, fingerprint: str) -> KeyLookup:
+    """The stored answer for a key, if live; a key reused for another request is a conflict."""
+    row = db.session.execute(_FIND, {"scope": scope, "key": key}).first()
+    if row is None:
+        return KeyLookup(answer=None)
+    if row.created_at <= utcnow() - RETENTION:
+        return KeyLookup(answer=None, expired=True)
+    if row.fingerprint != fingerprint:
         raise Conflict(
             "This Idempotency-Key was used for a different request.", code="idempotency_key_reused"
         )
-    return record
+    return KeyLookup(answer=row)
 
 
 def store_answer(
@@ -48,27 +75,30 @@ def store_answer(
     content_type: str,
     location: str | None,
     body: bytes,
+    replace_expired: bool = False,
 ) -> None:
-    """Keep the first answer in the request's own transaction (so it exists only if it acted)."""
+    """Keep the first answer in the request's own transaction (so it exists only if it acted).
+
+    A second request with the same key racing this one fails on the unique (scope, key) index.
+    """
+    now = utcnow()
+    if replace_expired:
+        # Only when the lookup saw one: an extra DELETE on every keyed write is measurable.
+        db.session.execute(_DELETE_EXPIRED, {"scope": scope, "key": key, "cutoff": now - RETENTION})
     db.session.execute(
-        sa.delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at <= utcnow() - RETENTION,
-        )
+        _INSERT,
+        {
+            "id": new_id(),
+            "scope": scope,
+            "key": key,
+            "fingerprint": fingerprint,
+            "status_code": status_code,
+            "content_type": content_type,
+            "location": location,
+            "body": body,
+            "created_at": now,
+        },
     )
-    db.session.add(
-        IdempotencyRecord(
-            scope=scope,
-            key=key,
-            fingerprint=fingerprint,
-            status_code=status_code,
-            content_type=content_type,
-            location=location,
-            body=body,
-        )
-    )
-    db.session.flush()
 
 
 def purge_expired() -> int:

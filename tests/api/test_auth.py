@@ -161,3 +161,34 @@ def test_token_of_a_deleted_user_is_refused(client, as_role, ctx):
     assert response.status_code == 401
     sessions = AuthSession.query.filter_by(user_id=citizen.id).all()
     assert sessions and all(s.revoked_at is not None for s in sessions)
+
+
+def test_authorization_header_shapes_get_the_usual_answers(client, create_user, auth_headers):
+    token = auth_headers(create_user())["Authorization"].split()[1]
+    cases = {
+        None: "token_missing",
+        f"Basic {token}": "token_missing",
+        f"Bearer {token} extra": "token_invalid",
+        "Bearer not-a-jwt": "token_invalid",
+    }
+    for header, code in cases.items():
+        headers = {} if header is None else {"Authorization": header}
+        for keyed in ({}, {"Idempotency-Key": "k-1"}):
+            response = client.post(
+                "/api/v1/activities/x/participations", json={}, headers=headers | keyed
+            )
+            assert response.status_code == 401, (header, keyed)
+            assert response.json["error"]["code"] == code, (header, keyed)
+    assert client.get("/api/v1/me", headers=_bearer(token)).status_code == 200
+
+
+def test_a_keyed_post_with_a_refresh_token_is_refused(client, create_user):
+    create_user(email="k@example.test")
+    tokens = _login(client, "k@example.test").json
+    response = client.post(
+        "/api/v1/activities/x/participations",
+        json={},
+        headers=_bearer(tokens["refresh_token"]) | {"Idempotency-Key": "k-2"},
+    )
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "token_invalid"
