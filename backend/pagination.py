@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,14 @@ class Page:
 
     items: list[Any]
     next_cursor: str | None
+
+
+def where_given(query: sa.Select, conditions: Mapping[Any, Any]) -> sa.Select:
+    """Add `column == value` for every condition whose value was given (not None)."""
+    for column, value in conditions.items():
+        if value is not None:
+            query = query.where(column == value)
+    return query
 
 
 def paginate(

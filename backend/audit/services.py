@@ -10,7 +10,7 @@ from backend.audit.models import AuditEntry
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 
 if TYPE_CHECKING:
     from backend.identity.models import User
@@ -61,13 +61,13 @@ def list_audit_entries(
 ) -> Page:
     """Audit entries, newest first, filtered by any of action, actor and target."""
     query = sa.select(AuditEntry)
-    filters = {
-        AuditEntry.action: action,
-        AuditEntry.actor_id: actor_id,
-        AuditEntry.target_type: target_type,
-        AuditEntry.target_id: target_id,
-    }
-    for column, value in filters.items():
-        if value is not None:
-            query = query.where(column == value)
+    query = where_given(
+        query,
+        {
+            AuditEntry.action: action,
+            AuditEntry.actor_id: actor_id,
+            AuditEntry.target_type: target_type,
+            AuditEntry.target_id: target_id,
+        },
+    )
     return paginate(query, AuditEntry.id, limit=limit, cursor=cursor)

@@ -60,7 +60,7 @@ from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, 
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 from backend.participation.services import confirmed_participation_stats
 from backend.permissions import Role, ensure_same_municipality, scope_to_municipality
 
@@ -388,10 +388,13 @@ def list_certificates(
     """Certificates of the viewer's municipality (all for national roles), newest first."""
     query = scope_to_municipality(sa.select(Certificate), Certificate, viewer)
     query = _filter_status(query, status)
-    if kind is not None:
-        query = query.where(Certificate.kind == kind)
-    if user_id is not None:
-        query = query.where(Certificate.user_id == user_id)
+    query = where_given(
+        query,
+        {
+            Certificate.kind: kind,
+            Certificate.user_id: user_id,
+        },
+    )
     return paginate(query, Certificate.id, limit=limit, cursor=cursor)
 
 
@@ -488,8 +491,7 @@ def _valid_certificates(
         Certificate.user_id == user_id,
         Certificate.status.in_([CertificateStatus.ACTIVE, CertificateStatus.EXPIRED]),
     )
-    if kind is not None:
-        query = query.where(Certificate.kind == kind)
+    query = where_given(query, {Certificate.kind: kind})
     return [
         certificate
         for certificate in db.session.scalars(query)

@@ -49,7 +49,7 @@ from backend.committees.models import (
 from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import Municipality, User
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 from backend.participation.services import get_project
 from backend.permissions import (
     Role,
@@ -190,8 +190,7 @@ def list_committees(
 ) -> Page:
     """Committees the viewer may see, newest first."""
     query = scope_to_municipality(sa.select(Committee), Committee, viewer)
-    if project_id is not None:
-        query = query.where(Committee.project_id == project_id)
+    query = where_given(query, {Committee.project_id: project_id})
     return paginate(query, Committee.id, limit=limit, cursor=cursor)
 
 
@@ -676,12 +675,14 @@ def list_meetings(
 ) -> Page:
     """Meetings the viewer may see, newest first, optionally of one committee or project."""
     query = scope_to_municipality(sa.select(Meeting), Meeting, viewer)
-    if committee_id is not None:
-        query = query.where(Meeting.committee_id == committee_id)
-    if project_id is not None:
-        query = query.where(Meeting.project_id == project_id)
-    if status is not None:
-        query = query.where(Meeting.status == status)
+    query = where_given(
+        query,
+        {
+            Meeting.committee_id: committee_id,
+            Meeting.project_id: project_id,
+            Meeting.status: status,
+        },
+    )
     if upcoming:
         query = query.where(Meeting.ends_at > utcnow())
     page = paginate(query, Meeting.id, limit=limit, cursor=cursor)
@@ -1100,8 +1101,7 @@ def list_meeting_registrations(
     query = scope_to_municipality(
         sa.select(Registration).where(Registration.meeting_id == meeting.id), Registration, viewer
     )
-    if status is not None:
-        query = query.where(Registration.status == status)
+    query = where_given(query, {Registration.status: status})
     page = paginate(query, Registration.id, limit=limit, cursor=cursor)
     _describe(page.items, owner=False)
     return page
@@ -1116,8 +1116,7 @@ def list_my_registrations(
 ) -> Page:
     """The caller's registrations, newest first, with tickets and waitlist positions."""
     query = sa.select(Registration).where(Registration.user_id == user.id)
-    if status is not None:
-        query = query.where(Registration.status == status)
+    query = where_given(query, {Registration.status: status})
     page = paginate(query, Registration.id, limit=limit, cursor=cursor)
     _describe(page.items, owner=True)
     return page

@@ -24,7 +24,7 @@ from backend.errors import (
 from backend.extensions import db
 from backend.identity.models import AuthSession, Municipality, User
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
 
 _PHONE_DIGITS = re.compile(r"\D")
@@ -224,10 +224,13 @@ def list_users(
 ) -> Page:
     """Users the viewer may see, newest first."""
     query = scope_to_municipality(sa.select(User).where(User.deleted_at.is_(None)), User, viewer)
-    if role is not None:
-        query = query.where(User.role == role)
-    if municipality_id is not None:
-        query = query.where(User.municipality_id == municipality_id)
+    query = where_given(
+        query,
+        {
+            User.role: role,
+            User.municipality_id: municipality_id,
+        },
+    )
     return paginate(query, User.id, limit=limit, cursor=cursor)
 
 

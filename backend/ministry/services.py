@@ -42,7 +42,7 @@ from backend.ministry.models import (
     Side,
     Source,
 )
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus, TrainingLevel
 from backend.participation.reports import indicator_report
@@ -139,10 +139,13 @@ def list_selected_cases(
 ) -> Page:
     """Selected cases in the viewer's scope, newest first."""
     query = scope_to_municipality(sa.select(SelectedCase), SelectedCase, viewer)
-    if contest_year is not None:
-        query = query.where(SelectedCase.contest_year == contest_year)
-    if municipality_id is not None:
-        query = query.where(SelectedCase.municipality_id == municipality_id)
+    query = where_given(
+        query,
+        {
+            SelectedCase.contest_year: contest_year,
+            SelectedCase.municipality_id: municipality_id,
+        },
+    )
     return paginate(query, SelectedCase.id, limit=limit, cursor=cursor)
 
 
@@ -322,10 +325,13 @@ def follow_up_report(
     """Per case, indicators by year and funding; and the cases missing last year's record."""
     last_year = seoul_today().year - 1
     query = scope_to_municipality(sa.select(SelectedCase), SelectedCase, viewer)
-    if municipality_id is not None:
-        query = query.where(SelectedCase.municipality_id == municipality_id)
-    if contest_year is not None:
-        query = query.where(SelectedCase.contest_year == contest_year)
+    query = where_given(
+        query,
+        {
+            SelectedCase.municipality_id: municipality_id,
+            SelectedCase.contest_year: contest_year,
+        },
+    )
     trends = {
         case.id: CaseTrend(case=case)
         for case in db.session.scalars(query.order_by(SelectedCase.contest_year, SelectedCase.id))
@@ -613,8 +619,7 @@ def list_disputes(
 ) -> Page:
     """The cases the viewer may see, newest first."""
     query = sa.select(Dispute)
-    if state is not None:
-        query = query.where(Dispute.state == state)
+    query = where_given(query, {Dispute.state: state})
     if not is_ministry_staff(viewer) and viewer.id not in committee_user_ids():
         as_party = sa.select(DisputeParty.dispute_id).where(DisputeParty.user_id == viewer.id)
         as_mediator = sa.select(DisputeMediator.dispute_id).where(
@@ -938,8 +943,7 @@ def list_courses(
 ) -> Page:
     """The catalogue, newest first."""
     query = sa.select(Course)
-    if level is not None:
-        query = query.where(Course.level == level)
+    query = where_given(query, {Course.level: level})
     if year is not None:
         query = query.where(Course.starts_on.between(date(year, 1, 1), date(year, 12, 31)))
     return paginate(query, Course.id, limit=limit, cursor=cursor)

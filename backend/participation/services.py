@@ -28,7 +28,7 @@ from backend.errors import (
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 from backend.participation import checkin
 from backend.participation.models import (
     SEAT_HOLDING,
@@ -293,18 +293,20 @@ def list_projects(
 ) -> Page:
     """Projects the viewer may see, newest first, filtered."""
     query = _visible_projects(sa.select(Project), viewer)
-    if status is not None:
-        query = query.where(Project.status == status)
-    if field is not None:
-        query = query.where(Project.field == field)
+    query = where_given(
+        query,
+        {
+            Project.status: status,
+            Project.field: field,
+        },
+    )
     if year is not None:
         query = query.where(
             Project.starts_on <= date(year, 12, 31), Project.ends_on >= date(year, 1, 1)
         )
     if q:
         query = query.where(Project.title.icontains(q, autoescape=True))
-    if municipality_id is not None:
-        query = query.where(Project.municipality_id == municipality_id)
+    query = where_given(query, {Project.municipality_id: municipality_id})
     return paginate(query, Project.id, limit=limit, cursor=cursor)
 
 
@@ -382,8 +384,7 @@ def _ensure_activities_within(
     query = (
         sa.select(sa.func.count()).select_from(Activity).where(Activity.project_id == project_id)
     )
-    if stage_id is not None:
-        query = query.where(Activity.stage_id == stage_id)
+    query = where_given(query, {Activity.stage_id: stage_id})
     bounds = []
     if starts_on is not None:
         bounds.append(Activity.starts_at < _day_start(starts_on))
@@ -513,8 +514,7 @@ def list_government_work(
 ) -> Page:
     """Government work logged for a project, newest first."""
     query = sa.select(GovernmentWork).where(GovernmentWork.project_id == project.id)
-    if stage is not None:
-        query = query.where(GovernmentWork.stage == stage)
+    query = where_given(query, {GovernmentWork.stage: stage})
     return paginate(query, GovernmentWork.id, limit=limit, cursor=cursor)
 
 
@@ -675,14 +675,15 @@ def list_activities(
 ) -> Page:
     """Activities the viewer may see, newest first, filtered by stage, kind, field, date, seats."""
     query = _activity_query(viewer)
-    if project_id is not None:
-        query = query.where(Activity.project_id == project_id)
-    if stage is not None:
-        query = query.where(Activity.stage == stage)
-    if kind is not None:
-        query = query.where(Activity.kind == kind)
-    if field is not None:
-        query = query.where(Project.field == field)
+    query = where_given(
+        query,
+        {
+            Activity.project_id: project_id,
+            Activity.stage: stage,
+            Activity.kind: kind,
+            Project.field: field,
+        },
+    )
     if date_from is not None:
         query = query.where(Activity.ends_at >= _day_start(date_from))
     if date_to is not None:
@@ -980,8 +981,7 @@ def list_activity_participations(
 ) -> Page:
     """The participations of an activity (staff), newest first."""
     query = sa.select(Participation).where(Participation.activity_id == activity.id)
-    if status is not None:
-        query = query.where(Participation.status == status)
+    query = where_given(query, {Participation.status: status})
     return paginate(query, Participation.id, limit=limit, cursor=cursor)
 
 
@@ -1277,10 +1277,13 @@ def list_my_participations(
         .options(contains_eager(Participation.activity).contains_eager(Activity.project))
         .where(Participation.user_id == user.id)
     )
-    if stage is not None:
-        query = query.where(Participation.stage == stage)
-    if status is not None:
-        query = query.where(Participation.status == status)
+    query = where_given(
+        query,
+        {
+            Participation.stage: stage,
+            Participation.status: status,
+        },
+    )
     return paginate(query, Participation.id, limit=limit, cursor=cursor)
 
 
@@ -1599,14 +1602,12 @@ def list_indicator_records(
 ) -> Page:
     """Indicator facts the viewer may see, newest first."""
     query = scope_to_municipality(sa.select(IndicatorRecord), IndicatorRecord, viewer)
-    if kind is not None:
-        query = query.where(IndicatorRecord.kind == kind)
+    query = where_given(query, {IndicatorRecord.kind: kind})
     if year is not None:
         query = query.where(
             IndicatorRecord.occurred_on.between(date(year, 1, 1), date(year, 12, 31))
         )
-    if municipality_id is not None:
-        query = query.where(IndicatorRecord.municipality_id == municipality_id)
+    query = where_given(query, {IndicatorRecord.municipality_id: municipality_id})
     return paginate(query, IndicatorRecord.id, limit=limit, cursor=cursor)
 
 

@@ -25,7 +25,7 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.identity.services import get_user_for
 from backend.ids import new_id
-from backend.pagination import Page, paginate
+from backend.pagination import Page, paginate, where_given
 from backend.permissions import Role, ensure_same_municipality, scope_to_municipality
 from backend.rewards.models import (
     MONETARY_INCENTIVES,
@@ -52,8 +52,7 @@ def list_rules(
 ) -> Page:
     """Reward rules the viewer may see, newest first."""
     query = scope_to_municipality(sa.select(RewardRule), RewardRule, viewer)
-    if is_active is not None:
-        query = query.where(RewardRule.is_active == is_active)
+    query = where_given(query, {RewardRule.is_active: is_active})
     return paginate(query, RewardRule.id, limit=limit, cursor=cursor)
 
 
@@ -216,8 +215,7 @@ def list_budgets(
 ) -> Page:
     """Budgets the viewer may see, newest first."""
     query = scope_to_municipality(sa.select(RewardBudget), RewardBudget, viewer)
-    if incentive is not None:
-        query = query.where(RewardBudget.incentive == incentive)
+    query = where_given(query, {RewardBudget.incentive: incentive})
     if active_on is not None:
         query = query.where(
             RewardBudget.period_start <= active_on, RewardBudget.period_end >= active_on
@@ -431,13 +429,14 @@ def list_entries(
     query = sa.select(RewardLedgerEntry)
     if viewer is not None:
         query = scope_to_municipality(query, RewardLedgerEntry, viewer)
-    for column, value in (
-        (RewardLedgerEntry.user_id, user_id),
-        (RewardLedgerEntry.kind, kind),
-        (RewardLedgerEntry.incentive, incentive),
-    ):
-        if value is not None:
-            query = query.where(column == value)
+    query = where_given(
+        query,
+        {
+            RewardLedgerEntry.user_id: user_id,
+            RewardLedgerEntry.kind: kind,
+            RewardLedgerEntry.incentive: incentive,
+        },
+    )
     return paginate(query, RewardLedgerEntry.id, limit=limit, cursor=cursor)
 
 
