@@ -7,12 +7,11 @@ statistics come from the participation domain (`confirmed_participation_stats`);
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from backend.clock import SEOUL, as_utc
+from backend.clock import add_months, as_utc, seoul_date, seoul_day_start
 
 #: The stages of a co-production project, in order (the participation domain's names).
 STAGES = ("plan", "decide", "implement", "evaluate")
@@ -104,23 +103,10 @@ def evaluate_criteria(criteria: CriteriaLike, stats: StatsLike) -> Progress:
     return Progress(requirements=tuple(requirements))
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier), clamped to the end of a shorter month."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def seoul_midnight(day: date) -> datetime:
-    """The first moment of a day in Asia/Seoul, in UTC."""
-    return datetime.combine(day, time(0), tzinfo=SEOUL).astimezone(UTC)
-
-
 def window_start(now: datetime, months: int) -> datetime:
     """The start of "the last `months` months": midnight (Seoul) of the same day, months ago."""
-    today = as_utc(now).astimezone(SEOUL).date()
-    return seoul_midnight(add_months(today, -months))
+    today = seoul_date(now)
+    return seoul_day_start(add_months(today, -months))
 
 
 def expiry_after(start: datetime, months: int) -> datetime:
@@ -129,12 +115,12 @@ def expiry_after(start: datetime, months: int) -> datetime:
     Issued on 2026-03-02 for 24 months, it is valid through 2028-03-01 and expires at
     2028-03-02 00:00 +09:00, so it covers whole days.
     """
-    day = as_utc(start).astimezone(SEOUL).date()
-    return seoul_midnight(add_months(day, months))
+    day = seoul_date(start)
+    return seoul_day_start(add_months(day, months))
 
 
 def valid_on(*, issued_at: datetime, expires_at: datetime, day: date) -> bool:
     """Whether a certificate valid from issued_at until expires_at covers the (Seoul) day."""
-    first = as_utc(issued_at).astimezone(SEOUL).date()
-    last = (as_utc(expires_at) - timedelta(microseconds=1)).astimezone(SEOUL).date()
+    first = seoul_date(issued_at)
+    last = seoul_date(as_utc(expires_at) - timedelta(microseconds=1))
     return first <= day <= last

@@ -14,12 +14,11 @@ PostgreSQL, the database write lock on SQLite), so parallel registrations cannot
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -27,7 +26,7 @@ import sqlalchemy as sa
 from backend import events
 from backend.audit.services import record_audit
 from backend.certification.services import has_active_certificate
-from backend.clock import SEOUL, seoul_today, utcnow
+from backend.clock import SEOUL, add_months, seoul_day_start, seoul_today, utcnow
 from backend.committees import tickets
 from backend.committees.ical import CalendarEvent, build_calendar
 from backend.committees.letters import render_appointment_letter
@@ -109,16 +108,6 @@ def _lock(model: Any, row: T) -> T:
     )
     db.session.refresh(row)
     return row
-
-
-def _add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _seoul_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=SEOUL)
 
 
 def _jsonable(value: Any) -> Any:
@@ -234,7 +223,7 @@ def _appointee(committee: Committee, user_id: str) -> User:
 
 
 def _term(committee: Committee, start: date, end: date | None) -> date:
-    longest = _add_months(start, committee.term_months) - timedelta(days=1)
+    longest = add_months(start, committee.term_months) - timedelta(days=1)
     end = longest if end is None else end
     if end < start:
         raise ValidationFailed(
@@ -1256,8 +1245,8 @@ def personal_calendar(*, user: User) -> str:
         conditions.append(
             sa.and_(
                 Meeting.committee_id == committee_id,
-                Meeting.starts_at >= _seoul_midnight(first),
-                Meeting.starts_at < _seoul_midnight(last + timedelta(days=1)),
+                Meeting.starts_at >= seoul_day_start(first),
+                Meeting.starts_at < seoul_day_start(last + timedelta(days=1)),
             )
         )
     meetings = _recent(sa.select(Meeting).where(sa.or_(*conditions)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager, lazyload, make_transient_to_detached,
 
 from backend import events
 from backend.audit.services import record_audit
-from backend.clock import SEOUL, utcnow
+from backend.clock import seoul_date, seoul_day_start, utcnow
 from backend.errors import (
     NotFound,
     PermissionDenied,
@@ -106,15 +106,6 @@ def _visible_projects(query: sa.Select, viewer: User) -> sa.Select:
     if _sees_unpublished(viewer):
         return query
     return query.where(Project.status.in_(PUBLISHED), Project.visibility == Visibility.PUBLIC)
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=SEOUL)
-
-
-def seoul_date(moment: datetime) -> date:
-    """The calendar date of a moment in Asia/Seoul."""
-    return moment.astimezone(SEOUL).date()
 
 
 def _check_dates(starts_on: date | None, ends_on: date | None, *, prefix: str = "") -> None:
@@ -387,9 +378,9 @@ def _ensure_activities_within(
     query = where_given(query, {Activity.stage_id: stage_id})
     bounds = []
     if starts_on is not None:
-        bounds.append(Activity.starts_at < _day_start(starts_on))
+        bounds.append(Activity.starts_at < seoul_day_start(starts_on))
     if ends_on is not None:
-        bounds.append(Activity.ends_at > _day_start(ends_on + timedelta(days=1)))
+        bounds.append(Activity.ends_at > seoul_day_start(ends_on + timedelta(days=1)))
     if bounds and db.session.scalar(query.where(sa.or_(*bounds))):
         raise ValidationFailed(
             "Some activities would fall outside these dates.",
@@ -685,9 +676,9 @@ def list_activities(
         },
     )
     if date_from is not None:
-        query = query.where(Activity.ends_at >= _day_start(date_from))
+        query = query.where(Activity.ends_at >= seoul_day_start(date_from))
     if date_to is not None:
-        query = query.where(Activity.starts_at < _day_start(date_to + timedelta(days=1)))
+        query = query.where(Activity.starts_at < seoul_day_start(date_to + timedelta(days=1)))
     if open_seats:
         query = query.where(
             sa.or_(Activity.capacity.is_(None), Activity.registered_count < Activity.capacity)

@@ -10,7 +10,7 @@ with ON CONFLICT DO NOTHING), and a budget is drawn on only by a conditional UPD
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import events
 from backend.audit.services import record_audit
-from backend.clock import SEOUL, as_utc, seoul_today, utcnow
+from backend.clock import SEOUL, as_utc, seoul_date, seoul_day_start, seoul_today, utcnow
 from backend.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
@@ -640,9 +640,9 @@ def _check_correctable(corrected: RewardLedgerEntry, taking: int) -> None:
 
 
 def _period_start(period: CapPeriod, moment: datetime) -> datetime:
-    day = as_utc(moment).astimezone(SEOUL).date()
+    day = seoul_date(moment)
     first = day.replace(day=1) if period == CapPeriod.MONTH else day.replace(month=1, day=1)
-    return datetime.combine(first, time(0), tzinfo=SEOUL).astimezone(UTC)
+    return seoul_day_start(first)
 
 
 def _granted_from_participations(*, user_id: str, incentive: Incentive, since: datetime) -> int:

@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from backend.certification.criteria import (
     STAGES,
     ParticipationStats,
-    add_months,
     evaluate_criteria,
     expiry_after,
     stages_covered,
     valid_on,
     window_start,
 )
+from backend.clock import add_months
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.audit.models import AuditEntry
+from backend.clock import seoul_date
 from backend.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.participation import services
@@ -288,5 +289,5 @@ def test_activity_search_filters(create_project, create_activity, create_user, c
     assert ids(field=ProjectField.YOUTH) == {later.id}
     assert ids(open_seats=True) == {open_one.id, later.id}
     assert ids(open_seats=False) == {full.id}
-    assert ids(date_from=services.seoul_date(clock.now + timedelta(days=30))) == {later.id}
+    assert ids(date_from=seoul_date(clock.now + timedelta(days=30))) == {later.id}
     assert ids(q="토론") == {open_one.id}
