@@ -23,6 +23,10 @@ Handler = Callable[..., None]
 PARTICIPATION_CONFIRMED = "participation.confirmed"
 """participation_id, user_id, municipality_id, project_id, activity_id, stage, activity_kind,
 hours (float), confirmed_at (datetime), actor_id"""
+PARTICIPATION_RECORDED = "participation.recorded"
+"""participation_id, user_id, municipality_id, project_id, activity_id, activity_title,
+starts_at (datetime), status, actor_id: an official recorded a citizen's participation (a walk-in,
+a paper sign-in sheet); the citizen is told, so no record is made in their name unseen"""
 PARTICIPATION_REJECTED = "participation.rejected"
 """participation_id, user_id, municipality_id, project_id, activity_id, reason, actor_id"""
 REWARD_GRANTED = "reward.granted"

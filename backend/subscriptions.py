@@ -22,6 +22,7 @@ def register_subscriptions(app: Flask) -> None:
         events.subscribe(events.PARTICIPATION_CONFIRMED, issue_on_participation_confirmed)
         # notifications: an inbox entry and queued pushes for the people an event concerns
         events.subscribe(events.PARTICIPATION_CONFIRMED, notifications.on_participation_confirmed)
+        events.subscribe(events.PARTICIPATION_RECORDED, notifications.on_participation_recorded)
         events.subscribe(events.PARTICIPATION_REJECTED, notifications.on_participation_rejected)
         events.subscribe(events.REWARD_GRANTED, notifications.on_reward_granted)
         events.subscribe(events.CERTIFICATE_ISSUED, notifications.on_certificate_issued)

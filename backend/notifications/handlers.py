@@ -30,6 +30,11 @@ def on_participation_confirmed(**payload: Any) -> None:
     _notify(events.PARTICIPATION_CONFIRMED, [payload["user_id"]], payload)
 
 
+def on_participation_recorded(**payload: Any) -> None:
+    """Tell the citizen an official recorded a participation in their name."""
+    _notify(events.PARTICIPATION_RECORDED, [payload["user_id"]], payload)
+
+
 def on_participation_rejected(**payload: Any) -> None:
     """Tell the citizen their participation was not confirmed, and why."""
     _notify(events.PARTICIPATION_REJECTED, [payload["user_id"]], payload)

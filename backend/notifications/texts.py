@@ -56,6 +56,14 @@ TEMPLATES: dict[str, Template] = {
         "{hours} hours of your activity were recognised.",
         "participations/{participation_id}",
     ),
+    events.PARTICIPATION_RECORDED: Template(
+        Category.PARTICIPATION,
+        "참여가 기록되었습니다",
+        "담당 공무원이 {activity_title}({starts_at}) 참여를 기록했습니다.",
+        "Your participation was recorded",
+        "An official recorded your participation in {activity_title} ({starts_at}).",
+        "participations/{participation_id}",
+    ),
     events.PARTICIPATION_REJECTED: Template(
         Category.PARTICIPATION,
         "참여가 인정되지 않았습니다",

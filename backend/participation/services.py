@@ -920,7 +920,25 @@ def record_participation(
         },
     )
     db.session.flush()
+    events.publish(
+        events.PARTICIPATION_RECORDED, **recorded_payload(participation, activity, actor)
+    )
     return participation
+
+
+def recorded_payload(participation: Any, activity: Any, actor: Any) -> dict[str, Any]:
+    """The `participation.recorded` event of an official's record (rows or ORM objects)."""
+    return {
+        "participation_id": participation.id,
+        "user_id": participation.user_id,
+        "municipality_id": activity.municipality_id,
+        "project_id": activity.project_id,
+        "activity_id": activity.id,
+        "activity_title": activity.title,
+        "starts_at": activity.starts_at,
+        "status": participation.status.value,
+        "actor_id": actor.id,
+    }
 
 
 def check_in(*, actor: User, activity: Activity, code: str) -> Participation:

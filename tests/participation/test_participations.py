@@ -435,3 +435,26 @@ def test_participant_ids_are_the_people_holding_a_seat_in_the_project(
     expected = sorted(people[name].id for name in ("registered", "attended", "confirmed", "twice"))
     assert found == expected
     assert services.list_participant_ids(project_id=elsewhere.id) == [people["other"].id]
+
+
+def test_an_official_record_tells_the_citizen_and_queues_the_push(
+    official, create_activity, create_user, create_device, outbox_rows
+):
+    from backend.notifications.models import Notification
+
+    activity = create_activity(title="골목 안전 점검")
+    citizen, joiner = create_user(Role.CITIZEN), create_user(Role.CITIZEN)
+    device = create_device(citizen)
+    create_device(joiner)
+    recorded = services.record_participation(actor=official, activity=activity, user_id=citizen.id)
+    services.join_activity(actor=joiner, activity=activity)
+    db.session.commit()
+
+    (notice,) = db.session.scalars(sa.select(Notification)).all()
+    assert (notice.user_id, notice.kind) == (citizen.id, events.PARTICIPATION_RECORDED)
+    assert "골목 안전 점검" in notice.body_ko
+    assert notice.link == f"coproduction://participations/{recorded.id}"
+    # One push, to the recorded citizen's device: a citizen joining by themselves is not told.
+    assert [(row.notification_id, row.device_id) for row in outbox_rows()] == [
+        (notice.id, device.id)
+    ]
