@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import weakref
 from typing import Any
 
 from flask import Flask
@@ -13,6 +14,7 @@ from sqlalchemy import event
 from backend.extensions import db
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_QUEUES: weakref.WeakKeyDictionary[Any, SQLiteWriterQueue] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -97,6 +99,7 @@ class SQLiteWriterQueue:
             finally:
                 self.release(dbapi_connection)
 
+        _QUEUES[engine] = self
         event.listen(engine, "before_cursor_execute", before_execute)
         event.listen(engine, "after_cursor_execute", after_execute)
         for pool_event in ("checkin", "close", "invalidate"):
@@ -113,3 +116,8 @@ def configure_engine_events(app: Flask) -> None:
             path = engine.url.database
             if path and path != ":memory:" and not path.startswith("file:"):
                 SQLiteWriterQueue(os.path.abspath(path)).install(engine)
+
+
+def writer_queue(engine: Any) -> SQLiteWriterQueue | None:
+    """The writer queue of an engine (SQLite files only): raw DBAPI writers must take it too."""
+    return _QUEUES.get(engine)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import re
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, public, requires
 from backend.api.errors import error_response
+from backend.api.fastpath import FastAnswer, install_fast_path
 from backend.api.transaction import read_only
 from backend.certification import services
 from backend.certification.ratelimit import TokenBucketLimiter
@@ -313,43 +314,26 @@ def install_verify_fast_path(app: Flask) -> None:
 
     A scan is a signature check against keys in memory; Flask's request machinery (context,
     routing, hooks, teardown) would cost about as much again. So a well-formed
-    `POST /api/v1/certificates/verify` within its rate limit is answered here, exactly as the
-    view `verify_certificate` would answer it; anything else (bad JSON, a field error, a rate
-    limit, an unexpected error) is handed to Flask, whose view gives the full answer. The view
-    stays the documented reference; `CERTIFICATE_VERIFY_FAST_PATH = False` turns this off.
+    `POST /api/v1/certificates/verify` within its rate limit is answered in front of Flask
+    (`backend.api.fastpath`), exactly as the view `verify_certificate` would answer it;
+    anything else (bad JSON, a field error, a rate limit, an unexpected error) is handed to
+    Flask, whose view gives the full answer. `CERTIFICATE_VERIFY_FAST_PATH = False` turns it
+    off.
     """
-    flask_wsgi = app.wsgi_app
-
-    def fast_path(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") != VERIFY_PATH or environ.get("REQUEST_METHOD") != "POST":
-            return flask_wsgi(environ, start_response)
-        if not app.config.get("CERTIFICATE_VERIFY_FAST_PATH", True):
-            return flask_wsgi(environ, start_response)
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_FAST_BODY:
-            return flask_wsgi(environ, start_response)
-        raw = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(raw)  # Flask can read it again if it takes over
-        try:
-            answer = _fast_answer(app, environ, raw)
-        except Exception:  # Flask's view and error handlers answer (and log) properly
-            answer = None
-        if answer is None:
-            return flask_wsgi(environ, start_response)
-        start_response(
-            "200 OK",
-            [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))],
-        )
-        return [answer]
-
-    app.wsgi_app = fast_path  # type: ignore[method-assign]
+    install_fast_path(
+        app,
+        method="POST",
+        path=re.escape(VERIFY_PATH),
+        setting="CERTIFICATE_VERIFY_FAST_PATH",
+        max_body=_MAX_FAST_BODY,
+        handler=_fast_answer,
+    )
 
 
-def _fast_answer(app: Flask, environ: dict[str, Any], raw: bytes) -> bytes | None:
-    """The answer body for a well-formed request within its rate limit, else None."""
+def _fast_answer(
+    app: Flask, environ: dict[str, Any], _match: re.Match[str], raw: bytes
+) -> FastAnswer | None:
+    """The answer for a well-formed request within its rate limit, else None."""
     body = json.loads(raw)
     if type(body) is not dict or len(body) != 1:
         return None
@@ -361,7 +345,9 @@ def _fast_answer(app: Flask, environ: dict[str, Any], raw: bytes) -> bytes | Non
     if _verify_limiter(app).retry_after(address):
         return None
     answer = services.verify_text(text, app=app)
-    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+    return FastAnswer(
+        "200 OK", json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+    )
 
 
 def _verify_field_errors(body: Any) -> dict[str, list[str]]:

@@ -3,13 +3,27 @@ participations, the caller's history, satisfaction surveys and indicator records
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import Any, NamedTuple
 
+from flask import Flask
 from flask_smorest import Blueprint
 
-from backend.api.auth import current_caller, requires
+from backend import events
+from backend.api.auth import access_claims, current_caller, requires
+from backend.api.fastpath import FastAnswer, install_fast_path
+from backend.api.transaction import IDEMPOTENCY_KEY
+from backend.clock import utcnow
 from backend.errors import ValidationFailed
-from backend.participation import services
+from backend.extensions import db
+from backend.idempotency.services import key_is_taken, request_fingerprint, store_answer_raw
+from backend.identity.services import load_session_caller
+from backend.ids import ID_PATTERN
+from backend.notifications import texts
+from backend.notifications.handlers import on_participation_recorded
+from backend.notifications.services import notify_user_raw
+from backend.participation import recording, services
 from backend.participation.schemas import (
     ActivityCheckInSchema,
     ActivityCreateSchema,
@@ -51,6 +65,7 @@ from backend.participation.schemas import (
     SurveySchema,
 )
 from backend.permissions import ALL_ROLES, Role
+from backend.rawsql import RawConnection
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -422,3 +437,128 @@ def record_indicator(data: dict[str, Any]) -> Any:
 def list_indicator_records(args: dict[str, Any]) -> Any:
     """Indicator facts the caller may see, newest first."""
     return services.list_indicator_records(viewer=current_caller(), **args)
+
+
+# ---- the recording fast path ----------------------------------------------------------------
+
+#: Longest body the fast path reads: `{"user_id": "<26>", "attended": false}` with room to spare.
+_MAX_RECORD_BODY = 256
+
+
+def install_record_fast_path(app: Flask) -> None:
+    """Answer an official's plain record of a citizen's participation in front of Flask.
+
+    `POST /api/v1/activities/{id}/participations` by an official, for a citizen with no earlier
+    record there and a seat free, is the write a municipality's staff repeat all day (paper
+    sign-in sheets, walk-ins). Such a request is answered by `record_fast` with the same
+    rules, rows and answer as the view; everything else (citizens joining, errors, rejoins,
+    a full activity, a replayed Idempotency-Key) goes to the view. `RECORD_FAST_PATH = False`
+    turns it off.
+    """
+    install_fast_path(
+        app,
+        method="POST",
+        path=r"/api/v1/activities/([^/]+)/participations",
+        setting="RECORD_FAST_PATH",
+        max_body=_MAX_RECORD_BODY,
+        handler=record_fast,
+    )
+
+
+def record_fast(
+    app: Flask, environ: dict[str, Any], match: re.Match[str], raw: bytes
+) -> FastAnswer | None:
+    """The view's 201 for a plain record, written in one transaction; None for anything else."""
+    request = _plain_record_request(environ, match, raw)
+    if request is None or not _only_notifications_listen(app):
+        return None
+    with app.app_context():
+        claims = access_claims(environ)
+        if claims is None:
+            return None
+        with RawConnection(db.engine) as connection:
+            caller = load_session_caller(
+                connection, user_id=claims["sub"], session_id=claims.get("sid"), now=utcnow()
+            )
+            if caller is None:
+                return None
+            scope, key = f"user:{claims['sub']}", request.key
+            if key is not None and key_is_taken(connection, scope=scope, key=key):
+                return None  # the view replays it, refuses it or replaces an expired one
+            actor = recording.Actor(claims["sub"], caller.role, caller.municipality_id)
+            recorded = recording.record_plain(
+                connection,
+                actor=actor,
+                activity_id=request.activity_id,
+                user_id=request.user_id,
+                attended=request.attended,
+            )
+            if recorded is None:
+                return None
+            event = recorded.event
+            notify_user_raw(
+                connection,
+                user_id=event["user_id"],
+                content=texts.render(events.PARTICIPATION_RECORDED, event),
+                municipality_id=event["municipality_id"],
+            )
+            body = _json_answer(app, ParticipationSchema().dump(recorded.participation))
+            if key is not None:
+                store_answer_raw(
+                    connection,
+                    scope=scope,
+                    key=key,
+                    fingerprint=request_fingerprint("POST", request.full_path, raw),
+                    status_code=201,
+                    content_type="application/json",
+                    location=None,
+                    body=body,
+                    now=utcnow(),
+                )
+            connection.commit()
+    return FastAnswer("201 CREATED", body)
+
+
+_ID = re.compile(ID_PATTERN)
+
+
+class _RecordRequest(NamedTuple):
+    activity_id: str
+    user_id: str
+    attended: bool
+    key: str | None
+    full_path: str
+
+
+def _plain_record_request(
+    environ: dict[str, Any], match: re.Match[str], raw: bytes
+) -> _RecordRequest | None:
+    """The request's parts when they are exactly what the view accepts without a remark."""
+    if not environ.get("CONTENT_TYPE", "").startswith("application/json"):
+        return None
+    if environ.get("QUERY_STRING"):
+        return None
+    key = environ.get("HTTP_IDEMPOTENCY_KEY")
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        return None
+    body = json.loads(raw)
+    if type(body) is not dict or not set(body) <= {"user_id", "attended"}:
+        return None
+    user_id, attended = body.get("user_id"), body.get("attended", False)
+    if type(user_id) is not str or not _ID.match(user_id) or type(attended) is not bool:
+        return None
+    activity_id = match.group(1)
+    if not _ID.match(activity_id):
+        return None
+    return _RecordRequest(activity_id, user_id, attended, key, environ["PATH_INFO"] + "?")
+
+
+def _only_notifications_listen(app: Flask) -> bool:
+    # The fast path writes the event's notification itself; another subscriber would be missed.
+    subscribed = app.extensions["event_handlers"].get(events.PARTICIPATION_RECORDED, [])
+    return subscribed == [on_participation_recorded]
+
+
+def _json_answer(app: Flask, data: Any) -> bytes:
+    # What flask-smorest's jsonify makes of it (compact, one newline), byte for byte.
+    return (app.json.dumps(data, separators=(",", ":")) + "\n").encode()

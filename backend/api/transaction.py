@@ -19,7 +19,7 @@ from backend.extensions import db
 from backend.idempotency.services import find_replay, request_fingerprint, store_answer
 
 IDEMPOTENT_METHODS = frozenset({"POST"})
-_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +51,7 @@ def check_idempotency_key() -> Response | None:
     key = request.headers.get("Idempotency-Key")
     if request.method not in IDEMPOTENT_METHODS or key is None or _view_is_read_only():
         return None
-    if not _KEY_PATTERN.match(key):
+    if not IDEMPOTENCY_KEY.match(key):
         return error_response(
             422,
             "idempotency_key_invalid",

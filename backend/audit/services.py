@@ -11,6 +11,7 @@ from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.pagination import Page, paginate, where_given
+from backend.rawsql import RawConnection
 
 if TYPE_CHECKING:
     from backend.identity.models import User
@@ -36,18 +37,27 @@ def record_audit(
     """
     db.session.execute(
         _INSERT_ENTRY,
-        {
-            "id": new_id(),
-            "actor_id": actor.id if actor else None,
-            "actor_role": actor.role.value if actor else None,
-            "municipality_id": municipality_id,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "details": details or {},
-            "created_at": utcnow(),
-        },
+        audit_row(
+            actor_id=actor.id if actor else None,
+            actor_role=actor.role.value if actor else None,
+            municipality_id=municipality_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            details=details,
+        ),
     )
+
+
+def audit_row(*, details: dict[str, Any] | None, **entry: Any) -> dict[str, Any]:
+    """One audit entry's row: actor_id, actor_role, municipality_id, action, target_type,
+    target_id and details, stamped now."""
+    return {"id": new_id(), **entry, "details": details or {}, "created_at": utcnow()}
+
+
+def record_audit_raw(raw: RawConnection, **entry: Any) -> None:
+    """`record_audit` on a raw connection (the hot paths), with `audit_row`'s fields."""
+    raw.execute(_INSERT_ENTRY, audit_row(**entry))
 
 
 def list_audit_entries(

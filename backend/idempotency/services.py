@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -13,6 +13,7 @@ from backend.errors import Conflict
 from backend.extensions import db
 from backend.idempotency.models import IdempotencyRecord
 from backend.ids import new_id
+from backend.rawsql import RawConnection
 
 RETENTION = timedelta(hours=24)
 
@@ -87,18 +88,53 @@ def store_answer(
         db.session.execute(_DELETE_EXPIRED, {"scope": scope, "key": key, "cutoff": now - RETENTION})
     db.session.execute(
         _INSERT,
-        {
-            "id": new_id(),
-            "scope": scope,
-            "key": key,
-            "fingerprint": fingerprint,
-            "status_code": status_code,
-            "content_type": content_type,
-            "location": location,
-            "body": body,
-            "created_at": now,
-        },
+        answer_row(
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            status_code=status_code,
+            content_type=content_type,
+            location=location,
+            body=body,
+            now=now,
+        ),
     )
+
+
+def answer_row(
+    *,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    content_type: str,
+    location: str | None,
+    body: bytes,
+    now: datetime,
+) -> dict[str, Any]:
+    """The stored record of a first answer."""
+    return {
+        "id": new_id(),
+        "scope": scope,
+        "key": key,
+        "fingerprint": fingerprint,
+        "status_code": status_code,
+        "content_type": content_type,
+        "location": location,
+        "body": body,
+        "created_at": now,
+    }
+
+
+def key_is_taken(raw: RawConnection, *, scope: str, key: str) -> bool:
+    """Whether any record (live, expired or for another request) holds the key: a raw-path
+    request hands such a key to the full path, which replays, refuses or replaces it."""
+    return raw.first(_FIND, {"scope": scope, "key": key}) is not None
+
+
+def store_answer_raw(raw: RawConnection, **answer: Any) -> None:
+    """`store_answer` on a raw connection, for a key `key_is_taken` found free."""
+    raw.execute(_INSERT, answer_row(**answer))
 
 
 def purge_expired() -> int:

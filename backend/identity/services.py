@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,6 +27,7 @@ from backend.identity.models import AuthSession, Municipality, User
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
 from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
+from backend.rawsql import RawConnection
 
 _PHONE_DIGITS = re.compile(r"\D")
 
@@ -390,9 +392,58 @@ def load_session_user(*, user_id: str, session_id: str | None) -> tuple[User, Au
     if row is None:
         return None
     user, session = row
-    if session.revoked_at is not None or not user.is_usable or session.expires_at <= utcnow():
+    if not session_admits(session, user, now=utcnow()):
         return None
     return user, session
+
+
+def session_admits(session: Any, user: Any, *, now: datetime) -> bool:
+    """Whether a login may act now: not logged out, not expired, its account usable."""
+    return (
+        session.revoked_at is None
+        and session.expires_at > now
+        and user.is_active
+        and user.deleted_at is None
+    )
+
+
+class SessionCaller(NamedTuple):
+    """The columns of a caller the hot paths need, read without the ORM."""
+
+    role: str
+    municipality_id: str | None
+    is_active: bool
+    deleted_at: datetime | None
+    revoked_at: datetime | None
+    expires_at: datetime
+
+
+#: The session check of `load_session_user` as plain columns, for raw connections.
+SESSION_CALLER = (
+    sa.select(
+        User.role,
+        User.municipality_id,
+        User.is_active,
+        User.deleted_at,
+        AuthSession.revoked_at,
+        AuthSession.expires_at,
+    )
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(AuthSession.id == sa.bindparam("session_id"), User.id == sa.bindparam("user_id"))
+)
+
+
+def load_session_caller(
+    raw: RawConnection, *, user_id: str, session_id: str | None, now: datetime
+) -> SessionCaller | None:
+    """`load_session_user` on a raw connection: the caller's columns, None when refused."""
+    if not session_id:
+        return None
+    row = raw.first(SESSION_CALLER, {"session_id": session_id, "user_id": user_id})
+    if row is None:
+        return None
+    caller = SessionCaller(*row)
+    return caller if session_admits(caller, caller, now=now) else None
 
 
 def end_session(*, session: AuthSession) -> None:

@@ -38,6 +38,7 @@ from backend.notifications.models import (
 from backend.pagination import Page, paginate
 from backend.participation.services import get_project, list_participant_ids
 from backend.permissions import Role, scope_to_municipality
+from backend.rawsql import RawConnection
 
 #: Counters the workers keep per day (see backend.notifications.worker).
 METRICS = ("sent", "retried", "dead", "tokens_pruned", "inbox_only")
@@ -339,29 +340,97 @@ def notify_users(
             .join(AuthSession, AuthSession.id == Device.session_id)
             .where(
                 Device.user_id.in_([user_id for user_id, active, _ in recipients if active]),
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > now,
+                *_live_login(now),
             )
         ):
             devices.setdefault(user_id, []).append(device_id)
-        inbox_rows, outbox_rows = [], []
         position = {user_id: index for index, user_id in enumerate(chunk)}
-        for user_id, _active, stored in sorted(recipients, key=lambda row: position[row[0]]):
-            notification_id = new_id()
-            created.append(notification_id)
-            inbox_rows.append(_inbox_row(notification_id, user_id, content, municipality_id, now))
-            preferences = stored if stored is not None else default_preferences(user_id)
-            if not preferences.allows(content.category):
-                continue
-            due_at = push_due_at(preferences=preferences, now=now)
-            outbox_rows.extend(
-                _outbox_row(due_at, now, notification_id=notification_id, device_id=device_id)
-                for device_id in devices.get(user_id, ())
-            )
+        inbox_rows, outbox_rows = _notification_rows(
+            sorted(recipients, key=lambda row: position[row[0]]),
+            devices,
+            content,
+            municipality_id,
+            now,
+        )
+        created.extend(row["id"] for row in inbox_rows)
         db.session.execute(sa.insert(Notification), inbox_rows)
         if outbox_rows:
             db.session.execute(sa.insert(OutboxMessage), outbox_rows)
     return created
+
+
+def _live_login(now: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    """A device receives pushes while the login that registered it lasts."""
+    return (AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
+
+
+def _notification_rows(
+    recipients: Iterable[tuple[str, bool, NotificationPreference | None]],
+    devices: Mapping[str, Sequence[str]],
+    content: texts.Content,
+    municipality_id: str | None,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Inbox rows for the recipients and outbox rows for the devices whose category is on."""
+    inbox_rows, outbox_rows = [], []
+    for user_id, _active, stored in recipients:
+        notification_id = new_id()
+        inbox_rows.append(_inbox_row(notification_id, user_id, content, municipality_id, now))
+        preferences = stored if stored is not None else default_preferences(user_id)
+        if not preferences.allows(content.category):
+            continue
+        due_at = push_due_at(preferences=preferences, now=now)
+        outbox_rows.extend(
+            _outbox_row(due_at, now, notification_id=notification_id, device_id=device_id)
+            for device_id in devices.get(user_id, ())
+        )
+    return inbox_rows, outbox_rows
+
+
+_PREFERENCES = NotificationPreference.__table__
+#: One recipient and their push settings, and their devices, for `notify_user_raw`.
+_RECIPIENT = (
+    sa.select(User.is_active, *(column for column in _PREFERENCES.columns))
+    .outerjoin(_PREFERENCES, _PREFERENCES.c.user_id == User.id)
+    .where(User.id == sa.bindparam("user_id"), User.deleted_at.is_(None))
+)
+_DEVICES = (
+    sa.select(Device.id)
+    .join(AuthSession, AuthSession.id == Device.session_id)
+    .where(Device.user_id == sa.bindparam("user_id"), *_live_login(sa.bindparam("now")))
+)
+_INSERT_NOTIFICATION = sa.insert(Notification.__table__)
+_INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
+
+
+def notify_user_raw(
+    raw: RawConnection, *, user_id: str, content: texts.Content, municipality_id: str | None
+) -> None:
+    """`notify_users` for one user on a raw connection (a hot path), with the same rows."""
+    row = raw.first(_RECIPIENT, {"user_id": user_id})
+    if row is None:
+        return
+    active, stored = row[0], None
+    if row[1] is not None:
+        stored = NotificationPreference(
+            **{
+                column.key: value
+                for column, value in zip(_PREFERENCES.columns, row[1:], strict=True)
+            }
+        )
+    now = utcnow()
+    devices = [device_id for (device_id,) in raw.all(_DEVICES, {"user_id": user_id, "now": now})]
+    inbox_rows, outbox_rows = _notification_rows(
+        [(user_id, active, stored)],
+        {user_id: devices if active else []},
+        content,
+        municipality_id,
+        now,
+    )
+    for inbox_row in inbox_rows:
+        raw.execute(_INSERT_NOTIFICATION, inbox_row)
+    for outbox_row in outbox_rows:
+        raw.execute(_INSERT_OUTBOX, outbox_row)
 
 
 def _inbox_row(

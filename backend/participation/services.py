@@ -171,7 +171,7 @@ def _bump_stage(
 
 _ACTIVITIES = Activity.__table__
 #: Built once: the hot path of recording pays no statement construction.
-_TAKE_SEAT = (
+TAKE_SEAT = (
     sa.update(_ACTIVITIES)
     .where(
         _ACTIVITIES.c.id == sa.bindparam("activity_id"),
@@ -182,13 +182,13 @@ _TAKE_SEAT = (
     )
     .values(registered_count=_ACTIVITIES.c.registered_count + 1)
 )
-_INSERT_PARTICIPATION = sa.insert(Participation.__table__)
+INSERT_PARTICIPATION = sa.insert(Participation.__table__)
 _ACTIVITY_BY_ID = sa.select(Activity).where(Activity.id == sa.bindparam("activity_id"))
 
 
 def _take_seat(activity: Activity) -> None:
     """Count one more seat taken, refusing atomically when the activity is full."""
-    result = db.session.execute(_TAKE_SEAT, {"activity_id": activity.id})
+    result = db.session.execute(TAKE_SEAT, {"activity_id": activity.id})
     _expire_cached(Activity, activity.id, ["registered_count"])
     if result.rowcount == 0:
         raise RuleViolation("This activity is full.", code="activity_full")
@@ -780,8 +780,25 @@ def _new_participation(
     activity: Activity, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
 ) -> Participation:
     """Insert a participation (one Core INSERT, the hot path of recording) and attach it."""
+    participation = unsaved_participation(activity, user_id, recorded_by=recorded_by, status=status)
+    db.session.execute(INSERT_PARTICIPATION, participation_row(participation))
+    # Known to the session as the stored row, without a unit-of-work INSERT.
+    make_transient_to_detached(participation)
+    db.session.add(participation)
+    return participation
+
+
+def participation_row(participation: Participation) -> dict[str, Any]:
+    """The stored columns of a participation."""
+    return {c.key: getattr(participation, c.key) for c in Participation.__table__.columns}
+
+
+def unsaved_participation(
+    activity: Any, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
+) -> Participation:
+    """A new participation in an activity (an ORM object or a row with its columns)."""
     now = utcnow()
-    participation = Participation(
+    return Participation(
         id=new_id(),
         municipality_id=activity.municipality_id,
         user_id=user_id,
@@ -799,14 +816,6 @@ def _new_participation(
         rejection_reason=None,
         recorded_by=recorded_by,
     )
-    db.session.execute(
-        _INSERT_PARTICIPATION,
-        {c.key: getattr(participation, c.key) for c in Participation.__table__.columns},
-    )
-    # Known to the session as the stored row, without a unit-of-work INSERT.
-    make_transient_to_detached(participation)
-    db.session.add(participation)
-    return participation
 
 
 def _existing(activity_id: str, user_id: str) -> Participation | None:
@@ -870,24 +879,34 @@ def _citizen_and_record() -> sa.Select:
     return _statements["citizen_and_record"]
 
 
+#: Projects whose participations officials may still record (a finished one: paper sheets).
+RECORDABLE_PROJECTS = frozenset({ProjectStatus.ACTIVE, ProjectStatus.COMPLETED})
+
+
+def recordable_citizen(citizen: Any, municipality_id: str) -> bool:
+    """Whether an official may record this user (a User or a row with its columns) here."""
+    return (
+        citizen is not None
+        and citizen.role == Role.CITIZEN
+        and citizen.is_active
+        and citizen.deleted_at is None
+        and citizen.municipality_id == municipality_id
+    )
+
+
 def record_participation(
     *, actor: User, activity: Activity, user_id: str, attended: bool = False
 ) -> Participation:
     """An official records a citizen's participation (a walk-in, a paper sign-in sheet)."""
     _ensure_manager(actor, activity)
-    if activity.project.status not in (ProjectStatus.ACTIVE, ProjectStatus.COMPLETED):
+    if activity.project.status not in RECORDABLE_PROJECTS:
         raise RuleViolation("The project is not open for participation.", code="project_not_open")
     # The citizen and any earlier record of theirs here, in one round trip.
     row = db.session.execute(
         _citizen_and_record(), {"activity_id": activity.id, "user_id": user_id}
     ).first()
     citizen, existing = row if row is not None else (None, None)
-    if (
-        citizen is None
-        or citizen.role != Role.CITIZEN
-        or not citizen.is_usable
-        or citizen.municipality_id != activity.municipality_id
-    ):
+    if not recordable_citizen(citizen, activity.municipality_id):
         raise NotFound(
             "No such citizen in this municipality.",
             code="user_not_found",

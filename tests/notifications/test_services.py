@@ -333,11 +333,13 @@ def test_project_announcement_reaches_its_participants_as_they_chose(
 
     # `quiet` takes part twice and is told once; `cancelled` and `outsider` are not told.
     assert (announcement.audience, announcement.recipient_count) == (Audience.PROJECT, 2)
-    assert sorted(db.session.scalars(sa.select(Notification.user_id))) == sorted(
-        [joined.id, quiet.id]
-    )
+    told = sa.select(Notification.user_id).where(Notification.kind == "announcement")
+    assert sorted(db.session.scalars(told)) == sorted([joined.id, quiet.id])
     pushes = db.session.execute(
-        sa.select(Device.user_id).join(OutboxMessage, OutboxMessage.device_id == Device.id)
+        sa.select(Device.user_id)
+        .join(OutboxMessage, OutboxMessage.device_id == Device.id)
+        .join(Notification, Notification.id == OutboxMessage.notification_id)
+        .where(Notification.kind == "announcement")
     ).scalars()
     assert list(pushes) == [joined.id]  # `quiet` switched announcements off: inbox only
 

@@ -1,0 +1,140 @@
+"""An official's record of a citizen's participation, on a raw connection: the hot path.
+
+`services.record_participation` is the reference. This does the same for the plain case (a
+citizen with no earlier record in the activity, a seat free) with the same rules, statements
+and rows, on a `RawConnection`; anything else returns None and the caller hands the request
+to the full path, which answers it (an error, a rejoin) exactly as always.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from backend.audit.services import record_audit_raw
+from backend.identity.models import User
+from backend.participation.models import (
+    Activity,
+    Participation,
+    ParticipationStatus,
+    Project,
+    ProjectStatus,
+    Stage,
+)
+from backend.participation.services import (
+    INSERT_PARTICIPATION,
+    RECORDABLE_PROJECTS,
+    TAKE_SEAT,
+    participation_row,
+    recordable_citizen,
+    recorded_payload,
+    unsaved_participation,
+)
+from backend.permissions import Role
+from backend.rawsql import RawConnection
+
+
+class ActivityRow(NamedTuple):
+    """What recording reads of an activity and its project."""
+
+    id: str
+    municipality_id: str
+    project_id: str
+    stage_id: str
+    stage: Stage
+    starts_at: Any
+    title: str
+    project_status: ProjectStatus
+
+
+class CitizenRow(NamedTuple):
+    """What recording reads of the citizen, and their earlier record here if any."""
+
+    role: Role
+    municipality_id: str | None
+    is_active: bool
+    deleted_at: Any
+    existing_id: str | None
+
+
+class Actor(NamedTuple):
+    """The official recording (from the session check)."""
+
+    id: str
+    role: Role
+    municipality_id: str | None
+
+
+class Recorded(NamedTuple):
+    """The new participation and the `participation.recorded` event's payload."""
+
+    participation: Participation
+    event: dict[str, Any]
+
+
+_ACTIVITY = (
+    sa.select(
+        Activity.id,
+        Activity.municipality_id,
+        Activity.project_id,
+        Activity.stage_id,
+        Activity.stage,
+        Activity.starts_at,
+        Activity.title,
+        Project.status,
+    )
+    .join(Project, Project.id == Activity.project_id)
+    .where(Activity.id == sa.bindparam("activity_id"))
+)
+_CITIZEN = (
+    sa.select(User.role, User.municipality_id, User.is_active, User.deleted_at, Participation.id)
+    .outerjoin(
+        Participation,
+        sa.and_(
+            Participation.user_id == User.id,
+            Participation.activity_id == sa.bindparam("activity_id"),
+        ),
+    )
+    .where(User.id == sa.bindparam("user_id"))
+)
+
+
+def record_plain(
+    raw: RawConnection, *, actor: Actor, activity_id: str, user_id: str, attended: bool
+) -> Recorded | None:
+    """Record a participation as `services.record_participation` would, in the plain case.
+
+    None when the case is not plain; the caller then rolls back (a seat may have been
+    counted) and lets the full path answer.
+    """
+    found = raw.first(_ACTIVITY, {"activity_id": activity_id})
+    if found is None:
+        return None
+    activity = ActivityRow(*found)
+    if (
+        actor.role != Role.OFFICIAL
+        or actor.municipality_id != activity.municipality_id
+        or activity.project_status not in RECORDABLE_PROJECTS
+    ):
+        return None
+    found = raw.first(_CITIZEN, {"activity_id": activity_id, "user_id": user_id})
+    citizen = CitizenRow(*found) if found is not None else None
+    if not recordable_citizen(citizen, activity.municipality_id) or citizen.existing_id:
+        return None
+    if raw.execute(TAKE_SEAT, {"activity_id": activity_id}) == 0:
+        return None  # full: the full path says so
+    status = ParticipationStatus.ATTENDED if attended else ParticipationStatus.REGISTERED
+    participation = unsaved_participation(activity, user_id, recorded_by=actor.id, status=status)
+    raw.execute(INSERT_PARTICIPATION, participation_row(participation))
+    record_audit_raw(
+        raw,
+        actor_id=actor.id,
+        actor_role=actor.role.value,
+        municipality_id=activity.municipality_id,
+        action="participation.record",
+        target_type="participation",
+        target_id=participation.id,
+        details={"activity_id": activity.id, "user_id": user_id, "status": status.value},
+    )
+    return Recorded(participation, recorded_payload(participation, activity, actor))
