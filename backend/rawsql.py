@@ -37,12 +37,15 @@ class RawStatement:
         target = _named(dialect)
         compiled = statement.compile(dialect=target, column_keys=keys)
         self.sql: str = compiled.string
-        self._compiled = compiled
         self._bind: dict[str, Processor] = {}
+        #: Literal values the statement carries itself (`count + 1` binds its 1).
+        self._defaults: dict[str, Any] = {}
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(target).bind_processor(target)
             if processor is not None:
                 self._bind[name] = processor
+            if bind.value is not None:
+                self._defaults[name] = bind.value
         self._result: list[Processor | None] = []
         if isinstance(statement, sa.Select):
             self._result = [
@@ -52,10 +55,11 @@ class RawStatement:
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The driver's parameters: defaults of literal binds filled in, values converted."""
-        params = self._compiled.construct_params(values)
+        params = {**self._defaults, **values}
         for name, processor in self._bind.items():
-            if name in params and params[name] is not None:
-                params[name] = processor(params[name])
+            value = params.get(name)
+            if value is not None:
+                params[name] = processor(value)
         return params
 
     def execute(self, cursor: Any, values: Mapping[str, Any] | None = None) -> int:

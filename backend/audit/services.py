@@ -55,9 +55,9 @@ def audit_row(*, details: dict[str, Any] | None, **entry: Any) -> dict[str, Any]
     return {"id": new_id(), **entry, "details": details or {}, "created_at": utcnow()}
 
 
-def record_audit_raw(raw: RawConnection, **entry: Any) -> None:
-    """`record_audit` on a raw connection (the hot paths), with `audit_row`'s fields."""
-    raw.execute(_INSERT_ENTRY, audit_row(**entry))
+def write_audit_raw(raw: RawConnection, row: dict[str, Any]) -> None:
+    """`record_audit` on a raw connection (the hot paths), of an `audit_row`."""
+    raw.execute(_INSERT_ENTRY, row)
 
 
 def list_audit_entries(

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -376,10 +376,10 @@ def _notification_rows(
     for user_id, _active, stored in recipients:
         notification_id = new_id()
         inbox_rows.append(_inbox_row(notification_id, user_id, content, municipality_id, now))
-        preferences = stored if stored is not None else default_preferences(user_id)
-        if not preferences.allows(content.category):
+        # No stored settings: every category on, no quiet hours (the defaults).
+        if stored is not None and not stored.allows(content.category):
             continue
-        due_at = push_due_at(preferences=preferences, now=now)
+        due_at = now if stored is None else push_due_at(preferences=stored, now=now)
         outbox_rows.extend(
             _outbox_row(due_at, now, notification_id=notification_id, device_id=device_id)
             for device_id in devices.get(user_id, ())
@@ -403,13 +403,21 @@ _INSERT_NOTIFICATION = sa.insert(Notification.__table__)
 _INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
 
 
-def notify_user_raw(
+class PlannedNotification(NamedTuple):
+    """The rows `notify_users` would write for one user, read but not yet written."""
+
+    inbox: list[dict[str, Any]]
+    outbox: list[dict[str, Any]]
+
+
+def plan_user_notification_raw(
     raw: RawConnection, *, user_id: str, content: texts.Content, municipality_id: str | None
-) -> None:
-    """`notify_users` for one user on a raw connection (a hot path), with the same rows."""
+) -> PlannedNotification:
+    """`notify_users` for one user on a raw connection (a hot path): its reads, and the
+    same rows, which `write_notification_raw` writes (reads first keeps the write short)."""
     row = raw.first(_RECIPIENT, {"user_id": user_id})
     if row is None:
-        return
+        return PlannedNotification([], [])
     active, stored = row[0], None
     if row[1] is not None:
         stored = NotificationPreference(
@@ -420,16 +428,22 @@ def notify_user_raw(
         )
     now = utcnow()
     devices = [device_id for (device_id,) in raw.all(_DEVICES, {"user_id": user_id, "now": now})]
-    inbox_rows, outbox_rows = _notification_rows(
-        [(user_id, active, stored)],
-        {user_id: devices if active else []},
-        content,
-        municipality_id,
-        now,
+    return PlannedNotification(
+        *_notification_rows(
+            [(user_id, active, stored)],
+            {user_id: devices if active else []},
+            content,
+            municipality_id,
+            now,
+        )
     )
-    for inbox_row in inbox_rows:
+
+
+def write_notification_raw(raw: RawConnection, planned: PlannedNotification) -> None:
+    """Write what `plan_user_notification_raw` planned."""
+    for inbox_row in planned.inbox:
         raw.execute(_INSERT_NOTIFICATION, inbox_row)
-    for outbox_row in outbox_rows:
+    for outbox_row in planned.outbox:
         raw.execute(_INSERT_OUTBOX, outbox_row)
 
 

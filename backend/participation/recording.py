@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit_raw
+from backend.audit.services import audit_row, write_audit_raw
 from backend.identity.models import User
 from backend.participation.models import (
     Activity,
@@ -29,7 +29,6 @@ from backend.participation.services import (
     participation_row,
     recordable_citizen,
     recorded_payload,
-    unsaved_participation,
 )
 from backend.permissions import Role
 from backend.rawsql import RawConnection
@@ -67,9 +66,10 @@ class Actor(NamedTuple):
 
 
 class Recorded(NamedTuple):
-    """The new participation and the `participation.recorded` event's payload."""
+    """A planned record: the participation's row, its audit entry, the event's payload."""
 
-    participation: Participation
+    participation: dict[str, Any]
+    audit: dict[str, Any]
     event: dict[str, Any]
 
 
@@ -100,14 +100,11 @@ _CITIZEN = (
 )
 
 
-def record_plain(
+def plan_plain_record(
     raw: RawConnection, *, actor: Actor, activity_id: str, user_id: str, attended: bool
 ) -> Recorded | None:
-    """Record a participation as `services.record_participation` would, in the plain case.
-
-    None when the case is not plain; the caller then rolls back (a seat may have been
-    counted) and lets the full path answer.
-    """
+    """What `services.record_participation` would write, in the plain case, read but not
+    written; None when the case is not plain (the full path then answers)."""
     found = raw.first(_ACTIVITY, {"activity_id": activity_id})
     if found is None:
         return None
@@ -122,19 +119,26 @@ def record_plain(
     citizen = CitizenRow(*found) if found is not None else None
     if not recordable_citizen(citizen, activity.municipality_id) or citizen.existing_id:
         return None
-    if raw.execute(TAKE_SEAT, {"activity_id": activity_id}) == 0:
-        return None  # full: the full path says so
     status = ParticipationStatus.ATTENDED if attended else ParticipationStatus.REGISTERED
-    participation = unsaved_participation(activity, user_id, recorded_by=actor.id, status=status)
-    raw.execute(INSERT_PARTICIPATION, participation_row(participation))
-    record_audit_raw(
-        raw,
+    participation = participation_row(activity, user_id, recorded_by=actor.id, status=status)
+    audit = audit_row(
         actor_id=actor.id,
         actor_role=actor.role.value,
         municipality_id=activity.municipality_id,
         action="participation.record",
         target_type="participation",
-        target_id=participation.id,
+        target_id=participation["id"],
         details={"activity_id": activity.id, "user_id": user_id, "status": status.value},
     )
-    return Recorded(participation, recorded_payload(participation, activity, actor))
+    return Recorded(participation, audit, recorded_payload(participation, activity))
+
+
+def write_record(raw: RawConnection, recorded: Recorded) -> bool:
+    """Take the seat and write the planned rows; False when the activity is full (the caller
+    rolls back and the full path says so)."""
+    activity_id = recorded.participation["activity_id"]
+    if raw.execute(TAKE_SEAT, {"activity_id": activity_id}) == 0:
+        return False
+    raw.execute(INSERT_PARTICIPATION, recorded.participation)
+    write_audit_raw(raw, recorded.audit)
+    return True

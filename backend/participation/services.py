@@ -8,7 +8,7 @@ atomic UPDATE (safe under concurrent writers), so the reports read counters, not
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -780,42 +780,43 @@ def _new_participation(
     activity: Activity, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
 ) -> Participation:
     """Insert a participation (one Core INSERT, the hot path of recording) and attach it."""
-    participation = unsaved_participation(activity, user_id, recorded_by=recorded_by, status=status)
-    db.session.execute(INSERT_PARTICIPATION, participation_row(participation))
+    row = participation_row(activity, user_id, recorded_by=recorded_by, status=status)
+    db.session.execute(INSERT_PARTICIPATION, row)
+    participation = Participation(**row)
     # Known to the session as the stored row, without a unit-of-work INSERT.
     make_transient_to_detached(participation)
     db.session.add(participation)
     return participation
 
 
-def participation_row(participation: Participation) -> dict[str, Any]:
+def participation_row_of(participation: Participation) -> dict[str, Any]:
     """The stored columns of a participation."""
     return {c.key: getattr(participation, c.key) for c in Participation.__table__.columns}
 
 
-def unsaved_participation(
+def participation_row(
     activity: Any, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
-) -> Participation:
-    """A new participation in an activity (an ORM object or a row with its columns)."""
+) -> dict[str, Any]:
+    """Every column of a new participation in an activity (an ORM object or a row)."""
     now = utcnow()
-    return Participation(
-        id=new_id(),
-        municipality_id=activity.municipality_id,
-        user_id=user_id,
-        activity_id=activity.id,
-        project_id=activity.project_id,
-        stage_id=activity.stage_id,
-        stage=activity.stage,
-        activity_starts_at=activity.starts_at,
-        status=status,
-        hours=None,
-        registered_at=now,
-        attended_at=now if status == PS.ATTENDED else None,
-        decided_at=None,
-        decided_by=None,
-        rejection_reason=None,
-        recorded_by=recorded_by,
-    )
+    return {
+        "id": new_id(),
+        "municipality_id": activity.municipality_id,
+        "user_id": user_id,
+        "activity_id": activity.id,
+        "project_id": activity.project_id,
+        "stage_id": activity.stage_id,
+        "stage": activity.stage,
+        "activity_starts_at": activity.starts_at,
+        "status": status,
+        "hours": None,
+        "registered_at": now,
+        "attended_at": now if status == PS.ATTENDED else None,
+        "decided_at": None,
+        "decided_by": None,
+        "rejection_reason": None,
+        "recorded_by": recorded_by,
+    }
 
 
 def _existing(activity_id: str, user_id: str) -> Participation | None:
@@ -940,23 +941,24 @@ def record_participation(
     )
     db.session.flush()
     events.publish(
-        events.PARTICIPATION_RECORDED, **recorded_payload(participation, activity, actor)
+        events.PARTICIPATION_RECORDED,
+        **recorded_payload(participation_row_of(participation), activity),
     )
     return participation
 
 
-def recorded_payload(participation: Any, activity: Any, actor: Any) -> dict[str, Any]:
-    """The `participation.recorded` event of an official's record (rows or ORM objects)."""
+def recorded_payload(participation: Mapping[str, Any], activity: Any) -> dict[str, Any]:
+    """The `participation.recorded` event of an official's record (its stored columns)."""
     return {
-        "participation_id": participation.id,
-        "user_id": participation.user_id,
+        "participation_id": participation["id"],
+        "user_id": participation["user_id"],
         "municipality_id": activity.municipality_id,
         "project_id": activity.project_id,
         "activity_id": activity.id,
         "activity_title": activity.title,
         "starts_at": activity.starts_at,
-        "status": participation.status.value,
-        "actor_id": actor.id,
+        "status": participation["status"].value,
+        "actor_id": participation["recorded_by"],
     }
 
 

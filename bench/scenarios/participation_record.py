@@ -4,7 +4,10 @@ endpoint inserting one row into the same kind of database, in the same run.
 The candidate is the real app's ``POST /api/v1/activities/{id}/participations`` with
 ``{"user_id": ...}``: token check (session row), Idempotency-Key lookup and store, body
 validation, activity and citizen lookups, the atomic seat counter, the participation row, its
-audit entry, one commit. (The notifications outbox row joins this path when notifications land.)
+audit entry, the citizen's notification and its outbox row (one push to their phone), one
+commit. The official's plain record is served by the recording fast path (`RECORD_FAST_PATH`,
+on by default, as deployed); set `RECORD_FAST_PATH=0` in the environment to measure the Flask
+view alone.
 Every request names another (activity, citizen) pair and another Idempotency-Key, so each one
 creates a row; a lost or duplicated request would show as a non-2xx answer or a missing row.
 
@@ -115,6 +118,7 @@ def prepare_app(workdir: Path) -> dict[str, str]:
     from backend.clock import seoul_today, utcnow
     from backend.extensions import db
     from backend.identity.models import AuthSession, Municipality, User
+    from backend.notifications.models import Device, Platform
     from backend.participation import services
     from backend.participation.models import ActivityKind, ProjectField, ProjectStatus, Stage
     from backend.permissions import Role
@@ -168,6 +172,24 @@ def prepare_app(workdir: Path) -> dict[str, str]:
         ]
         session = AuthSession(user_id=official.id, expires_at=utcnow() + timedelta(days=1))
         db.session.add(session)
+        # Every citizen has the app on a phone: each record queues one push (an outbox row).
+        logins = [
+            AuthSession(user_id=citizen.id, expires_at=utcnow() + timedelta(days=1))
+            for citizen in citizens
+        ]
+        db.session.add_all(logins)
+        db.session.flush()
+        db.session.add_all(
+            Device(
+                user_id=login.user_id,
+                session_id=login.id,
+                token=f"bench-device-{index}",
+                platform=Platform.ANDROID,
+                app_version="1.0.0",
+                locale="ko-KR",
+            )
+            for index, login in enumerate(logins)
+        )
         db.session.commit()
         token = issue_tokens(official, session)["access_token"]
         lines = [
@@ -210,7 +232,7 @@ SCENARIO = register(
             lua=_lua("candidate", ""),
             setup=prepare_app,
             health_path="/healthz",
-            label="real app (validation, idempotency, audit, one commit)",
+            label="real app (validation, idempotency, audit, outbox, one commit)",
         ),
         baseline=_baseline(),
         target_ratio=0.60,
@@ -238,6 +260,10 @@ def verify(url: str) -> dict[str, int]:
             "idempotency_keys": connection.scalar(
                 sa.text("SELECT COUNT(*) FROM idempotency_records")
             ),
+            "notifications": connection.scalar(
+                sa.text("SELECT COUNT(*) FROM notifications WHERE kind = 'participation.recorded'")
+            ),
+            "outbox_rows": connection.scalar(sa.text("SELECT COUNT(*) FROM notification_outbox")),
             "seats_counted": connection.scalar(
                 sa.text("SELECT COALESCE(SUM(registered_count), 0) FROM activities")
             ),
