@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,7 +70,12 @@ class User(db.Model):
     @property
     def is_usable(self) -> bool:
         """Whether the account may act at all (not deactivated, not deleted)."""
-        return self.is_active and self.deleted_at is None
+        return account_usable(self)
+
+
+def account_usable(account: Any) -> bool:
+    """Whether an account (a User, or a row with its `is_active` and `deleted_at`) may act."""
+    return bool(account.is_active) and account.deleted_at is None
 
 
 class AuthSession(db.Model):

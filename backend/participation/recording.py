@@ -13,16 +13,15 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from backend.audit.services import audit_row, write_audit_raw
-from backend.identity.models import User
 from backend.participation.models import (
     Activity,
-    Participation,
     ParticipationStatus,
     Project,
     ProjectStatus,
     Stage,
 )
 from backend.participation.services import (
+    CITIZEN_AND_RECORD,
     INSERT_PARTICIPATION,
     RECORDABLE_PROJECTS,
     TAKE_SEAT,
@@ -87,17 +86,6 @@ _ACTIVITY = (
     .join(Project, Project.id == Activity.project_id)
     .where(Activity.id == sa.bindparam("activity_id"))
 )
-_CITIZEN = (
-    sa.select(User.role, User.municipality_id, User.is_active, User.deleted_at, Participation.id)
-    .outerjoin(
-        Participation,
-        sa.and_(
-            Participation.user_id == User.id,
-            Participation.activity_id == sa.bindparam("activity_id"),
-        ),
-    )
-    .where(User.id == sa.bindparam("user_id"))
-)
 
 
 def plan_plain_record(
@@ -115,7 +103,7 @@ def plan_plain_record(
         or activity.project_status not in RECORDABLE_PROJECTS
     ):
         return None
-    found = raw.first(_CITIZEN, {"activity_id": activity_id, "user_id": user_id})
+    found = raw.first(CITIZEN_AND_RECORD, {"activity_id": activity_id, "user_id": user_id})
     citizen = CitizenRow(*found) if found is not None else None
     if not recordable_citizen(citizen, activity.municipality_id) or citizen.existing_id:
         return None

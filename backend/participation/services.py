@@ -26,7 +26,7 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.extensions import db
-from backend.identity.models import User
+from backend.identity.models import User, account_usable
 from backend.ids import new_id
 from backend.pagination import Page, paginate, where_given
 from backend.participation import checkin
@@ -859,24 +859,27 @@ def join_activity(*, actor: User, activity: Activity) -> Participation:
     return participation
 
 
+#: A citizen's columns and their record in an activity, if any (the raw path reads these).
+CITIZEN_AND_RECORD = (
+    sa.select(User.role, User.municipality_id, User.is_active, User.deleted_at, Participation.id)
+    .outerjoin(
+        Participation,
+        sa.and_(
+            Participation.user_id == User.id,
+            Participation.activity_id == sa.bindparam("activity_id"),
+        ),
+    )
+    .where(User.id == sa.bindparam("user_id"))
+)
 _statements: dict[str, sa.Select] = {}
 
 
 def _citizen_and_record() -> sa.Select:
-    """A citizen and their record in an activity, if any (built once, bound per call)."""
+    """The same, loading the User and the Participation (built once, bound per call)."""
     if "citizen_and_record" not in _statements:
-        _statements["citizen_and_record"] = (
-            sa.select(User, Participation)
-            .outerjoin(
-                Participation,
-                sa.and_(
-                    Participation.user_id == User.id,
-                    Participation.activity_id == sa.bindparam("activity_id"),
-                ),
-            )
-            .where(User.id == sa.bindparam("user_id"))
-            .options(lazyload(User.municipality))
-        )
+        _statements["citizen_and_record"] = CITIZEN_AND_RECORD.with_only_columns(
+            User, Participation
+        ).options(lazyload(User.municipality))
     return _statements["citizen_and_record"]
 
 
@@ -889,8 +892,7 @@ def recordable_citizen(citizen: Any, municipality_id: str) -> bool:
     return (
         citizen is not None
         and citizen.role == Role.CITIZEN
-        and citizen.is_active
-        and citizen.deleted_at is None
+        and account_usable(citizen)
         and citizen.municipality_id == municipality_id
     )
 
