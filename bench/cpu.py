@@ -64,9 +64,7 @@ def measure(scenario: harness.Scenario, *, rounds: int, duration: int) -> dict[s
                     assert server._proc is not None
                     workers = _children(server._proc.pid)
                     before = _cpu_seconds(workers)
-                    result = target.load(
-                        server.base_url, duration=duration, connections=16, threads=1
-                    )
+                    result = target.load(server, duration=duration, connections=16, threads=1)
                     if result.non_2xx or result.socket_errors or not result.requests:
                         raise harness.BenchError(f"{side}: errors during the run: {result}")
                     per_request = (_cpu_seconds(workers) - before) / result.requests * 1e6

@@ -17,15 +17,12 @@ from backend.api.transaction import IDEMPOTENCY_KEY
 from backend.clock import utcnow
 from backend.errors import ValidationFailed
 from backend.extensions import db
-from backend.idempotency.services import key_is_taken, request_fingerprint, store_answer_raw
-from backend.identity.services import load_session_caller
+from backend.idempotency.services import answer_write, key_read, request_fingerprint
+from backend.identity.services import session_caller, session_caller_read
 from backend.ids import ID_PATTERN
 from backend.notifications import texts
 from backend.notifications.handlers import on_participation_recorded
-from backend.notifications.services import (
-    plan_user_notification_raw,
-    write_notification_raw,
-)
+from backend.notifications.services import plan_user_notification, recipient_reads
 from backend.participation import recording, services
 from backend.participation.schemas import (
     ActivityCheckInSchema,
@@ -479,51 +476,55 @@ def record_fast(
         return None
     with app.app_context():
         claims = access_claims(environ)
-        if claims is None:
+        if claims is None or not claims.get("sid"):
             return None
+        now, user_id = utcnow(), request.user_id
+        scope, key = f"user:{claims['sub']}", request.key
+        # Every read in one statement (one round trip), before any write.
+        reads = [
+            session_caller_read(user_id=claims["sub"], session_id=claims["sid"]),
+            *recording.reads(activity_id=request.activity_id, user_id=user_id),
+            *([key_read(scope=scope, key=key)] if key is not None else []),
+            *recipient_reads(user_id=user_id, now=now),
+        ]
         with RawConnection(db.engine) as connection:
-            caller = load_session_caller(
-                connection, user_id=claims["sub"], session_id=claims.get("sid"), now=utcnow()
-            )
-            if caller is None:
-                return None
-            scope, key = f"user:{claims['sub']}", request.key
-            if key is not None and key_is_taken(connection, scope=scope, key=key):
-                return None  # the view replays it, refuses it or replaces an expired one
+            session, activity, citizen, *found, recipient, devices = connection.read(*reads)
+            caller = session_caller(session, now=now)
+            if caller is None or any(found):
+                return None  # a key already taken: the view replays, refuses or replaces it
             actor = recording.Actor(claims["sub"], caller.role, caller.municipality_id)
             recorded = recording.plan_plain_record(
-                connection,
-                actor=actor,
-                activity_id=request.activity_id,
-                user_id=request.user_id,
-                attended=request.attended,
+                activity, citizen, actor=actor, user_id=user_id, attended=request.attended
             )
             if recorded is None:
                 return None
             event = recorded.event
-            notification = plan_user_notification_raw(
-                connection,
-                user_id=event["user_id"],
+            notification = plan_user_notification(
+                recipient,
+                devices,
+                user_id=user_id,
                 content=texts.render(events.PARTICIPATION_RECORDED, event),
                 municipality_id=event["municipality_id"],
+                now=now,
             )
             body = _json_answer(app, _ANSWER.dump(recorded.participation))
-            # Every read is done: the writes follow back to back (SQLite lets one writer in).
-            if not recording.write_record(connection, recorded):
-                return None
-            write_notification_raw(connection, notification)
+            writes = [*recording.record_writes(recorded), *notification]
             if key is not None:
-                store_answer_raw(
-                    connection,
-                    scope=scope,
-                    key=key,
-                    fingerprint=request_fingerprint("POST", request.full_path, raw),
-                    status_code=201,
-                    content_type="application/json",
-                    location=None,
-                    body=body,
-                    now=utcnow(),
+                writes.append(
+                    answer_write(
+                        scope=scope,
+                        key=key,
+                        fingerprint=request_fingerprint("POST", request.full_path, raw),
+                        status_code=201,
+                        content_type="application/json",
+                        location=None,
+                        body=body,
+                        now=now,
+                    )
                 )
+            guard, seat = recording.seat_guard(recorded)
+            if not connection.write_if(guard, seat, writes):
+                return None  # full: the view says so
             connection.commit()
     return FastAnswer("201 CREATED", body)
 

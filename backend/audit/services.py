@@ -11,7 +11,7 @@ from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.pagination import Page, paginate, where_given
-from backend.rawsql import RawConnection
+from backend.rawsql import Write
 
 if TYPE_CHECKING:
     from backend.identity.models import User
@@ -55,9 +55,9 @@ def audit_row(*, details: dict[str, Any] | None, **entry: Any) -> dict[str, Any]
     return {"id": new_id(), **entry, "details": details or {}, "created_at": utcnow()}
 
 
-def write_audit_raw(raw: RawConnection, row: dict[str, Any]) -> None:
-    """`record_audit` on a raw connection (the hot paths), of an `audit_row`."""
-    raw.execute(_INSERT_ENTRY, row)
+def audit_write(row: dict[str, Any]) -> Write:
+    """`record_audit` of an `audit_row`, for a raw connection (the hot paths)."""
+    return Write(_INSERT_ENTRY, row)
 
 
 def list_audit_entries(

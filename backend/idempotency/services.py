@@ -13,7 +13,7 @@ from backend.errors import Conflict
 from backend.extensions import db
 from backend.idempotency.models import IdempotencyRecord
 from backend.ids import new_id
-from backend.rawsql import RawConnection
+from backend.rawsql import Read, Write
 
 RETENTION = timedelta(hours=24)
 
@@ -126,15 +126,16 @@ def answer_row(
     }
 
 
-def key_is_taken(raw: RawConnection, *, scope: str, key: str) -> bool:
-    """Whether any record (live, expired or for another request) holds the key: a raw-path
-    request hands such a key to the full path, which replays, refuses or replaces it."""
-    return raw.first(_FIND, {"scope": scope, "key": key}) is not None
+def key_read(*, scope: str, key: str) -> Read:
+    """The read, for a raw connection, of any record (live, expired or for another request)
+    holding the key: a raw-path request hands such a key to the full path, which replays,
+    refuses or replaces it."""
+    return Read(_FIND, {"scope": scope, "key": key})
 
 
-def store_answer_raw(raw: RawConnection, **answer: Any) -> None:
-    """`store_answer` on a raw connection, for a key `key_is_taken` found free."""
-    raw.execute(_INSERT, answer_row(**answer))
+def answer_write(**answer: Any) -> Write:
+    """`store_answer` as a row for a raw connection, for a key `key_read` found free."""
+    return Write(_INSERT, answer_row(**answer))
 
 
 def purge_expired() -> int:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -38,7 +38,7 @@ from backend.notifications.models import (
 from backend.pagination import Page, paginate
 from backend.participation.services import get_project, list_participant_ids
 from backend.permissions import Role, scope_to_municipality
-from backend.rawsql import RawConnection
+from backend.rawsql import Read, Write
 
 #: Counters the workers keep per day (see backend.notifications.worker).
 METRICS = ("sent", "retried", "dead", "tokens_pruned", "inbox_only")
@@ -403,48 +403,43 @@ _INSERT_NOTIFICATION = sa.insert(Notification.__table__)
 _INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
 
 
-class PlannedNotification(NamedTuple):
-    """The rows `notify_users` would write for one user, read but not yet written."""
+def recipient_reads(*, user_id: str, now: datetime) -> list[Read]:
+    """What `notify_users` reads of one user (a hot path, on a raw connection): the
+    recipient with their push settings, then their live devices (`plan_user_notification`)."""
+    return [
+        Read(_RECIPIENT, {"user_id": user_id}),
+        Read(_DEVICES, {"user_id": user_id, "now": now}, many=True),
+    ]
 
-    inbox: list[dict[str, Any]]
-    outbox: list[dict[str, Any]]
 
-
-def plan_user_notification_raw(
-    raw: RawConnection, *, user_id: str, content: texts.Content, municipality_id: str | None
-) -> PlannedNotification:
-    """`notify_users` for one user on a raw connection (a hot path): its reads, and the
-    same rows, which `write_notification_raw` writes (reads first keeps the write short)."""
-    row = raw.first(_RECIPIENT, {"user_id": user_id})
-    if row is None:
-        return PlannedNotification([], [])
-    active, stored = row[0], None
-    if row[1] is not None:
+def plan_user_notification(
+    recipient: tuple | None,
+    devices: Sequence[tuple],
+    *,
+    user_id: str,
+    content: texts.Content,
+    municipality_id: str | None,
+    now: datetime,
+) -> list[Write]:
+    """The rows `notify_users` writes for one user, from what `recipient_reads` found."""
+    if recipient is None:
+        return []
+    active, stored = recipient[0], None
+    if recipient[1] is not None:
         stored = NotificationPreference(
             **{
                 column.key: value
-                for column, value in zip(_PREFERENCES.columns, row[1:], strict=True)
+                for column, value in zip(_PREFERENCES.columns, recipient[1:], strict=True)
             }
         )
-    now = utcnow()
-    devices = [device_id for (device_id,) in raw.all(_DEVICES, {"user_id": user_id, "now": now})]
-    return PlannedNotification(
-        *_notification_rows(
-            [(user_id, active, stored)],
-            {user_id: devices if active else []},
-            content,
-            municipality_id,
-            now,
-        )
+    device_ids = [device_id for (device_id,) in devices] if active else []
+    inbox, outbox = _notification_rows(
+        [(user_id, active, stored)], {user_id: device_ids}, content, municipality_id, now
     )
-
-
-def write_notification_raw(raw: RawConnection, planned: PlannedNotification) -> None:
-    """Write what `plan_user_notification_raw` planned."""
-    for inbox_row in planned.inbox:
-        raw.execute(_INSERT_NOTIFICATION, inbox_row)
-    for outbox_row in planned.outbox:
-        raw.execute(_INSERT_OUTBOX, outbox_row)
+    return [
+        *(Write(_INSERT_NOTIFICATION, row) for row in inbox),
+        *(Write(_INSERT_OUTBOX, row) for row in outbox),
+    ]
 
 
 def _inbox_row(

@@ -2,8 +2,10 @@
 
 `services.record_participation` is the reference. This does the same for the plain case (a
 citizen with no earlier record in the activity, a seat free) with the same rules, statements
-and rows, on a `RawConnection`; anything else returns None and the caller hands the request
-to the full path, which answers it (an error, a rejoin) exactly as always.
+and rows, for a `RawConnection`: `reads` says what to read, `plan_plain_record` judges it and
+plans the rows, `record_writes` lists them behind the seat they take. Anything else gives None
+and the caller hands the request to the full path, which answers it (an error, a rejoin)
+exactly as always.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from backend.audit.services import audit_row, write_audit_raw
+from backend.audit.services import audit_row, audit_write
 from backend.participation.models import (
     Activity,
     ParticipationStatus,
@@ -30,7 +32,7 @@ from backend.participation.services import (
     recorded_payload,
 )
 from backend.permissions import Role
-from backend.rawsql import RawConnection
+from backend.rawsql import Read, Write
 
 
 class ActivityRow(NamedTuple):
@@ -88,23 +90,34 @@ _ACTIVITY = (
 )
 
 
+def reads(*, activity_id: str, user_id: str) -> list[Read]:
+    """What recording reads: the activity with its project, the citizen with any record."""
+    return [
+        Read(_ACTIVITY, {"activity_id": activity_id}),
+        Read(CITIZEN_AND_RECORD, {"activity_id": activity_id, "user_id": user_id}),
+    ]
+
+
 def plan_plain_record(
-    raw: RawConnection, *, actor: Actor, activity_id: str, user_id: str, attended: bool
+    activity_found: tuple | None,
+    citizen_found: tuple | None,
+    *,
+    actor: Actor,
+    user_id: str,
+    attended: bool,
 ) -> Recorded | None:
-    """What `services.record_participation` would write, in the plain case, read but not
-    written; None when the case is not plain (the full path then answers)."""
-    found = raw.first(_ACTIVITY, {"activity_id": activity_id})
-    if found is None:
+    """What `services.record_participation` would write, in the plain case, from what `reads`
+    found; None when the case is not plain (the full path then answers)."""
+    if activity_found is None:
         return None
-    activity = ActivityRow(*found)
+    activity = ActivityRow(*activity_found)
     if (
         actor.role != Role.OFFICIAL
         or actor.municipality_id != activity.municipality_id
         or activity.project_status not in RECORDABLE_PROJECTS
     ):
         return None
-    found = raw.first(CITIZEN_AND_RECORD, {"activity_id": activity_id, "user_id": user_id})
-    citizen = CitizenRow(*found) if found is not None else None
+    citizen = CitizenRow(*citizen_found) if citizen_found is not None else None
     if not recordable_citizen(citizen, activity.municipality_id) or citizen.existing_id:
         return None
     status = ParticipationStatus.ATTENDED if attended else ParticipationStatus.REGISTERED
@@ -121,12 +134,12 @@ def plan_plain_record(
     return Recorded(participation, audit, recorded_payload(participation, activity))
 
 
-def write_record(raw: RawConnection, recorded: Recorded) -> bool:
-    """Take the seat and write the planned rows; False when the activity is full (the caller
-    rolls back and the full path says so)."""
-    activity_id = recorded.participation["activity_id"]
-    if raw.execute(TAKE_SEAT, {"activity_id": activity_id}) == 0:
-        return False
-    raw.execute(INSERT_PARTICIPATION, recorded.participation)
-    write_audit_raw(raw, recorded.audit)
-    return True
+def seat_guard(recorded: Recorded) -> tuple[sa.Update, dict[str, Any]]:
+    """The seat the record takes, with its values: the rows are written only if it was free
+    (`RawConnection.write_if`)."""
+    return TAKE_SEAT, {"activity_id": recorded.participation["activity_id"]}
+
+
+def record_writes(recorded: Recorded) -> list[Write]:
+    """The planned record's rows: the participation and its audit entry."""
+    return [Write(INSERT_PARTICIPATION, recorded.participation), audit_write(recorded.audit)]
