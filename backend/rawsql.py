@@ -208,13 +208,12 @@ _STATEMENTS = RawStatements()
 
 
 class _HeldConnection:
-    """A DBAPI connection a thread keeps for the hot paths instead of borrowing one from the
-    pool per request: no checkout, no pre-ping round trip, no reset on return, and on
-    PostgreSQL its prepared statements stay. An error discards it; the next request takes a
-    fresh one from the pool (pre-pinged, so a restarted server is noticed there)."""
+    """A DBAPI connection the hot paths keep instead of borrowing one from the pool per
+    request: no checkout, no pre-ping round trip, no reset on return, and on PostgreSQL its
+    prepared statements stay. An error discards it; the next request takes a fresh one from
+    the pool (pre-pinged, so a restarted server is noticed there)."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        self.pid = os.getpid()
         self.connection = engine.raw_connection()
         #: PostgreSQL runs in autocommit: a read needs no BEGIN, `write_if` is one statement.
         self.autocommit = engine.dialect.name == "postgresql"
@@ -228,36 +227,44 @@ class _HeldConnection:
         self.connection.invalidate()
 
 
-_HELD: weakref.WeakKeyDictionary[sa.Engine, threading.local] = weakref.WeakKeyDictionary()
-_HELD_GUARD = threading.Lock()
+class _Spares:
+    """The idle held connections of one engine in this process: a request takes one (or
+    opens one) and gives it back, so there are never more than the requests at once."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.idle: list[_HeldConnection] = []
+        #: A forked child's copies of its parent's connections: never used, never closed
+        #: (closing would end the parent's session), only kept from the garbage collector.
+        self.inherited: list[_HeldConnection] = []
 
 
-def _held_for(engine: sa.Engine) -> threading.local:
-    with _HELD_GUARD:
-        local = _HELD.get(engine)
-        if local is None:
-            local = _HELD[engine] = threading.local()
-    return local
+_SPARES: weakref.WeakKeyDictionary[sa.Engine, _Spares] = weakref.WeakKeyDictionary()
+_SPARES_GUARD = threading.Lock()
 
 
 def _take_held(engine: sa.Engine) -> _HeldConnection:
-    local = _held_for(engine)
-    held: _HeldConnection | None = getattr(local, "held", None)
-    if held is None or held.pid != os.getpid():  # a forked child must not use its parent's
-        held = local.held = _HeldConnection(engine)
-    return held
+    with _SPARES_GUARD:
+        spares = _SPARES.get(engine)
+        if spares is None:
+            spares = _SPARES[engine] = _Spares()
+        if spares.pid != os.getpid():
+            spares.inherited.extend(spares.idle)
+            spares.idle, spares.pid = [], os.getpid()
+        if spares.idle:
+            return spares.idle.pop()
+    return _HeldConnection(engine)
 
 
-def _drop_held(engine: sa.Engine, held: _HeldConnection) -> None:
-    local = _held_for(engine)
-    if getattr(local, "held", None) is held:
-        local.held = None
-    held.discard()
+def _give_back(engine: sa.Engine, held: _HeldConnection) -> None:
+    with _SPARES_GUARD:
+        spares = _SPARES.get(engine)
+        if spares is not None and spares.pid == os.getpid():
+            spares.idle.append(held)
 
 
 class RawConnection:
-    """One transaction of a hot path on the thread's held DBAPI connection, outside the ORM
-    session.
+    """One transaction of a hot path on a held DBAPI connection, outside the ORM session.
 
     Used as a context manager: whatever was not committed is rolled back on exit; after an
     exception the connection is discarded. On SQLite the first write waits for the writer
@@ -284,9 +291,13 @@ class RawConnection:
         try:
             if self._writing:
                 self.rollback()
-        finally:
-            if exc_type is not None:
-                _drop_held(self._engine, self._held)
+        except Exception:
+            self._held.discard()
+            raise
+        if exc_type is None:
+            _give_back(self._engine, self._held)
+        else:
+            self._held.discard()
 
     def read(self, *reads: Read) -> list[Any]:
         """Run the reads as one SELECT: for each, its first row (or None), or for a `many`
@@ -319,10 +330,15 @@ class RawConnection:
         """Run `guard` and, only if it changed a row, insert the rows; False (and nothing
         written) when it changed none. Commit afterwards."""
         if not self._autocommit:
-            if self.execute(guard, values) == 0:
-                return False
-            for write in writes:
-                self.execute(write.statement, write.row)
+            # Parameters converted first: the writer's turn (SQLite's one writer) is held
+            # only for the statements themselves and the commit.
+            bound = [self._bound(guard, values)]
+            bound.extend(self._bound(write.statement, write.row) for write in writes)
+            self._begin_write()
+            for index, (sql, params) in enumerate(bound):
+                self._cursor.execute(sql, params)
+                if index == 0 and self._cursor.rowcount == 0:
+                    return False
             return True
         shapes = tuple((write.statement, tuple(write.row)) for write in writes)
         key = (id(guard), *((id(statement), keys) for statement, keys in shapes))
@@ -336,14 +352,23 @@ class RawConnection:
 
     def execute(self, statement: sa.Executable, values: Mapping[str, Any]) -> int:
         """Run a write; returns the rows it changed."""
+        self._begin_write()
+        self._compiled(statement, values).run(self._cursor, values, self._prepared)
+        return self._cursor.rowcount
+
+    def _compiled(self, statement: sa.Executable, values: Mapping[str, Any]) -> RawStatement:
+        keys = tuple(values) if isinstance(statement, sa.Insert) else None
+        return _STATEMENTS.get(statement, self.dialect, keys=keys)
+
+    def _bound(self, statement: sa.Executable, values: Mapping[str, Any]) -> tuple[str, dict]:
+        raw = self._compiled(statement, values)
+        return raw.sql, raw.params(values)
+
+    def _begin_write(self) -> None:
         if not self._writing:
             if self._writer is not None:
                 self._writer.acquire(self._connection.dbapi_connection)
             self._writing = True
-        keys = tuple(values) if isinstance(statement, sa.Insert) else None
-        raw = _STATEMENTS.get(statement, self.dialect, keys=keys)
-        raw.run(self._cursor, values, self._prepared)
-        return self._cursor.rowcount
 
     def commit(self) -> None:
         """Commit, and let the next writer in."""

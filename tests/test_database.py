@@ -70,3 +70,38 @@ def test_concurrent_writers_queue_instead_of_failing(engine):
     assert errors == []
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT COUNT(*) FROM t")).scalar() == 8
+
+
+def test_the_queue_checkpoints_every_nth_write_after_letting_the_next_writer_in(
+    tmp_path, monkeypatch
+):
+    from backend import database
+
+    path = str(tmp_path / "checkpoints.db")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    sa.event.listen(engine, "connect", database._queued_sqlite_pragmas)
+    queue = SQLiteWriterQueue(path, checkpoint_every=3)
+    queue.install(engine)
+    seen: list[tuple[bool, tuple[int, int, int]]] = []
+    real_checkpoint = database.checkpoint
+
+    def recording_checkpoint(dbapi_connection):
+        held = _locked_elsewhere(queue.path)
+        result = real_checkpoint(dbapi_connection)
+        seen.append((held, result))
+        return result
+
+    monkeypatch.setattr(database, "checkpoint", recording_checkpoint)
+    with engine.connect() as connection:
+        # SQLite's own checkpoint is off: only the queue's run.
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        for n in range(7):
+            connection.execute(sa.text("INSERT INTO t VALUES (:n)"), {"n": n})
+            connection.commit()
+    engine.dispose()
+    # Seven writing transactions: checkpoints after the 3rd and the 6th.
+    assert len(seen) == 2
+    for held, (busy, frames, copied) in seen:
+        assert held is False  # the writer's turn was already given back
+        assert busy == 0 and frames > 0 and copied == frames  # the whole WAL reached the file

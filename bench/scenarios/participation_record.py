@@ -199,6 +199,8 @@ def prepare_app(workdir: Path) -> dict[str, str]:
             *(c.id for c in citizens),
         ]
         db.session.remove()
+        if os.environ.get("BENCH_RECORD_WITHOUT_INDEXES") == "1":
+            _drop_secondary_indexes_and_foreign_keys(db.engine)
         db.engine.dispose()
     data = workdir / "participation-bench.txt"
     data.write_text("\n".join(lines) + "\n")
@@ -213,6 +215,35 @@ def prepare_app(workdir: Path) -> dict[str, str]:
         "JWT_SECRET_KEY": SECRET,
         "ACCESS_TOKEN_MINUTES": "240",
     }
+
+
+#: The tables a record writes rows into (the activity's counter is an UPDATE in place).
+WRITTEN_TABLES = (
+    "participations",
+    "audit_log",
+    "notifications",
+    "notification_outbox",
+    "idempotency_records",
+)
+
+
+def _drop_secondary_indexes_and_foreign_keys(engine) -> None:
+    """An experiment, never a deployment: what the record would cost if the tables it writes
+    had only their primary and unique keys (the reads need those) and no foreign keys (on
+    PostgreSQL; SQLite cannot drop them)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as connection:
+        inspector = sa.inspect(connection)
+        for table in WRITTEN_TABLES:
+            if connection.dialect.name == "postgresql":
+                for key in inspector.get_foreign_keys(table):
+                    connection.execute(
+                        sa.text(f'ALTER TABLE {table} DROP CONSTRAINT "{key["name"]}"')
+                    )
+            for index in inspector.get_indexes(table):
+                if not index["unique"] and not index["name"].startswith("uq_"):
+                    connection.execute(sa.text(f'DROP INDEX "{index["name"]}"'))
 
 
 def _baseline() -> Target:
