@@ -9,11 +9,12 @@ processors, so the stored bytes are exactly what the ORM would store and read ba
 Only statements without expanding (`IN` list) parameters; SQLite (`sqlite3`) and PostgreSQL
 (`psycopg2`), the two databases the platform runs on.
 
-A hot path's round trips are what PostgreSQL makes it pay (about 250 us of wall time each on
-these machines, and a parse, plan and executor start in the server): `RawConnection.read`
-runs several SELECTs as one, and `RawConnection.write_if` writes several rows behind one
-conditional UPDATE as one statement on PostgreSQL (data-modifying CTEs, in autocommit: the
-statement is its own transaction), and as one short transaction on SQLite.
+On PostgreSQL a hot path pays per statement: a round trip (70-250 us of wall time on these
+machines) and a parse, plan and executor start in the server. So `RawConnection.read` runs
+several SELECTs as one, `RawConnection.write_if` writes several rows behind one conditional
+UPDATE as one statement (data-modifying CTEs, in autocommit: the statement is its own
+transaction; on SQLite, one short transaction), each statement is prepared once per
+connection, and the connection is kept between requests (`_HeldConnection`).
 """
 
 from __future__ import annotations

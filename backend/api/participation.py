@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import Flask
@@ -65,7 +66,7 @@ from backend.participation.schemas import (
     SurveySchema,
 )
 from backend.permissions import ALL_ROLES, Role
-from backend.rawsql import RawConnection
+from backend.rawsql import RawConnection, Read, Write
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -478,55 +479,80 @@ def record_fast(
         claims = access_claims(environ)
         if claims is None or not claims.get("sid"):
             return None
-        now, user_id = utcnow(), request.user_id
-        scope, key = f"user:{claims['sub']}", request.key
-        # Every read in one statement (one round trip), before any write.
-        reads = [
-            session_caller_read(user_id=claims["sub"], session_id=claims["sid"]),
-            *recording.reads(activity_id=request.activity_id, user_id=user_id),
-            *([key_read(scope=scope, key=key)] if key is not None else []),
-            *recipient_reads(user_id=user_id, now=now),
-        ]
+        now, scope = utcnow(), f"user:{claims['sub']}"
         with RawConnection(db.engine) as connection:
-            session, activity, citizen, *found, recipient, devices = connection.read(*reads)
+            # Every read in one statement, before any write.
+            session, activity, citizen, *key_holder, recipient, devices = connection.read(
+                *_record_reads(request, claims, scope, now)
+            )
             caller = session_caller(session, now=now)
-            if caller is None or any(found):
+            if caller is None or any(key_holder):
                 return None  # a key already taken: the view replays, refuses or replaces it
             actor = recording.Actor(claims["sub"], caller.role, caller.municipality_id)
             recorded = recording.plan_plain_record(
-                activity, citizen, actor=actor, user_id=user_id, attended=request.attended
+                activity, citizen, actor=actor, user_id=request.user_id, attended=request.attended
             )
             if recorded is None:
                 return None
-            event = recorded.event
-            notification = plan_user_notification(
-                recipient,
-                devices,
-                user_id=user_id,
-                content=texts.render(events.PARTICIPATION_RECORDED, event),
-                municipality_id=event["municipality_id"],
-                now=now,
-            )
             body = _json_answer(app, _ANSWER.dump(recorded.participation))
-            writes = [*recording.record_writes(recorded), *notification]
-            if key is not None:
-                writes.append(
-                    answer_write(
-                        scope=scope,
-                        key=key,
-                        fingerprint=request_fingerprint("POST", request.full_path, raw),
-                        status_code=201,
-                        content_type="application/json",
-                        location=None,
-                        body=body,
-                        now=now,
-                    )
-                )
+            writes = [
+                *recording.record_writes(recorded),
+                *_notification_writes(recorded, recipient, devices, now),
+                *_answer_writes(request, raw, scope, body, now),
+            ]
             guard, seat = recording.seat_guard(recorded)
             if not connection.write_if(guard, seat, writes):
                 return None  # full: the view says so
             connection.commit()
     return FastAnswer("201 CREATED", body)
+
+
+def _record_reads(
+    request: _RecordRequest, claims: dict[str, Any], scope: str, now: datetime
+) -> list[Read]:
+    """The session, the activity, the citizen, the key (if sent), the recipient and devices."""
+    key = [key_read(scope=scope, key=request.key)] if request.key is not None else []
+    return [
+        session_caller_read(user_id=claims["sub"], session_id=claims["sid"]),
+        *recording.reads(activity_id=request.activity_id, user_id=request.user_id),
+        *key,
+        *recipient_reads(user_id=request.user_id, now=now),
+    ]
+
+
+def _notification_writes(
+    recorded: recording.Recorded, recipient: tuple | None, devices: list[tuple], now: datetime
+) -> list[Write]:
+    """What `notify_users` writes for the `participation.recorded` event of the record."""
+    event = recorded.event
+    return plan_user_notification(
+        recipient,
+        devices,
+        user_id=event["user_id"],
+        content=texts.render(events.PARTICIPATION_RECORDED, event),
+        municipality_id=event["municipality_id"],
+        now=now,
+    )
+
+
+def _answer_writes(
+    request: _RecordRequest, raw: bytes, scope: str, body: bytes, now: datetime
+) -> list[Write]:
+    """The stored answer of the request's Idempotency-Key, when it sent one."""
+    if request.key is None:
+        return []
+    return [
+        answer_write(
+            scope=scope,
+            key=request.key,
+            fingerprint=request_fingerprint("POST", request.full_path, raw),
+            status_code=201,
+            content_type="application/json",
+            location=None,
+            body=body,
+            now=now,
+        )
+    ]
 
 
 _ID = re.compile(ID_PATTERN)
