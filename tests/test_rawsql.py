@@ -151,3 +151,27 @@ def test_prepared_forms_number_each_parameter_once():
         "PREPARE raw_11 AS SELECT 1",
         "EXECUTE raw_11",
     )
+
+
+def _backend_pid(raw: RawConnection) -> int:
+    raw._cursor.execute("SELECT pg_backend_pid()")
+    return raw._cursor.fetchone()[0]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="terminating a server connection needs PostgreSQL (TEST_DATABASE_URL)",
+)
+def test_a_held_connection_the_server_dropped_is_replaced_after_one_failed_request(tables):
+    with RawConnection(tables) as raw:
+        first = _backend_pid(raw)
+    with tables.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    # The held connection is dead: this request fails (the fast path then hands it to Flask)...
+    with pytest.raises(tables.dialect.dbapi.Error), RawConnection(tables) as raw:
+        raw.read(Read(BY_ID, {"id": "a"}))
+    # ...and the next one runs on a fresh connection from the pool.
+    with RawConnection(tables) as raw:
+        assert raw.read(Read(BY_ID, {"id": "a"})) == [("a", 2)]
+        assert _backend_pid(raw) != first
