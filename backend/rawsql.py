@@ -189,19 +189,22 @@ class RawStatements:
         self, statement: sa.Executable, dialect: Dialect, *, keys: tuple[str, ...] | None = None
     ) -> RawStatement:
         """The compiled form of `statement` for `dialect` (an INSERT for the given columns)."""
-        cache_key = (id(statement), dialect.name, keys)
-        raw = self._cache.get(cache_key)
-        if raw is None:
-            compiled = RawStatement(statement, dialect, keys=list(keys) if keys else None)
-            raw = self._cache[cache_key] = compiled
-        return raw
+        return self.combined((id(statement), keys), lambda: statement, dialect, keys=keys)
 
-    def combined(self, key: tuple[Any, ...], build: Callable[[], Any], dialect: Dialect):
+    def combined(
+        self,
+        key: tuple[Any, ...],
+        build: Callable[[], Any],
+        dialect: Dialect,
+        *,
+        keys: tuple[str, ...] | None = None,
+    ) -> RawStatement:
         """The compiled statement `build()` makes, built and compiled once per `key`."""
         cache_key = (key, dialect.name)
         raw = self._cache.get(cache_key)
         if raw is None:
-            raw = self._cache[cache_key] = RawStatement(build(), dialect)
+            compiled = RawStatement(build(), dialect, keys=list(keys) if keys else None)
+            raw = self._cache[cache_key] = compiled
         return raw
 
 
@@ -351,18 +354,9 @@ class RawConnection:
         (changed,) = self._cursor.fetchone()
         return changed > 0
 
-    def execute(self, statement: sa.Executable, values: Mapping[str, Any]) -> int:
-        """Run a write; returns the rows it changed."""
-        self._begin_write()
-        self._compiled(statement, values).run(self._cursor, values, self._prepared)
-        return self._cursor.rowcount
-
-    def _compiled(self, statement: sa.Executable, values: Mapping[str, Any]) -> RawStatement:
-        keys = tuple(values) if isinstance(statement, sa.Insert) else None
-        return _STATEMENTS.get(statement, self.dialect, keys=keys)
-
     def _bound(self, statement: sa.Executable, values: Mapping[str, Any]) -> tuple[str, dict]:
-        raw = self._compiled(statement, values)
+        keys = tuple(values) if isinstance(statement, sa.Insert) else None
+        raw = _STATEMENTS.get(statement, self.dialect, keys=keys)
         return raw.sql, raw.params(values)
 
     def _begin_write(self) -> None:
