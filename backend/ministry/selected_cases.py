@@ -12,6 +12,7 @@ from backend.clock import seoul_today
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ministry.indicators import indicator_report
 from backend.ministry.models import (
     CaseFunding,
     FollowUp,
@@ -22,7 +23,6 @@ from backend.ministry.shared import _ensure_ministry
 from backend.pagination import Page, paginate, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
-from backend.participation.reports import indicator_report
 from backend.permissions import (
     Role,
     can_see_municipality,
