@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import add_months, seoul_today, utcnow
 from backend.committees import shared
 from backend.committees.letters import render_appointment_letter
@@ -306,12 +306,11 @@ def record_ended_terms() -> int:
     count = 0
     for appointment in db.session.scalars(query):
         appointment.end_recorded_at = utcnow()
-        record_audit(
+        save_and_audit(
+            appointment,
             actor=None,
             action="appointment.end",
             target_type="appointment",
-            target_id=appointment.id,
-            municipality_id=appointment.municipality_id,
             details={
                 "committee_id": appointment.committee_id,
                 "user_id": appointment.user_id,

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -207,12 +207,11 @@ def record_attendance(*, actor: User, enrolment: Enrolment, day: int) -> Enrolme
         raise RuleViolation("The enrolment is completed.", code="enrolment_completed")
     if day not in enrolment.attended_days:
         enrolment.attended_days = sorted([*enrolment.attended_days, day])
-        record_audit(
+        save_and_audit(
+            enrolment,
             actor=actor,
             action="course.attendance",
             target_type="enrolment",
-            target_id=enrolment.id,
-            municipality_id=enrolment.municipality_id,
             details={"day": day},
         )
     return enrolment
@@ -232,12 +231,11 @@ def complete_enrolment(*, actor: User, enrolment: Enrolment) -> Enrolment:
         )
     enrolment.status = EnrolmentStatus.COMPLETED
     enrolment.completed_at = utcnow()
-    record_audit(
+    save_and_audit(
+        enrolment,
         actor=actor,
         action="course.complete",
         target_type="enrolment",
-        target_id=enrolment.id,
-        municipality_id=enrolment.municipality_id,
         details={"course_id": enrolment.course_id, "user_id": enrolment.user_id},
     )
     return enrolment
@@ -255,12 +253,11 @@ def rate_enrolment(
         raise RuleViolation("You rated this course already.", code="already_rated")
     enrolment.rating = rating
     enrolment.rating_comment = comment
-    record_audit(
+    save_and_audit(
+        enrolment,
         actor=actor,
         action="course.rate",
         target_type="enrolment",
-        target_id=enrolment.id,
-        municipality_id=enrolment.municipality_id,
         details={"rating": rating},
     )
     return enrolment

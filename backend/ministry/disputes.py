@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -75,12 +75,11 @@ def _notify(dispute: Dispute, action: str) -> None:
 
 
 def _audit(actor: User, dispute: Dispute, action: str, **details: Any) -> None:
-    record_audit(
+    save_and_audit(
+        dispute,
         actor=actor,
         action=f"dispute.{action}",
         target_type="dispute",
-        target_id=dispute.id,
-        municipality_id=dispute.municipality_id,
         details={"state": dispute.state.value, **details},
     )
 
@@ -423,12 +422,11 @@ def remind_deadlines(*, within_days: int) -> int:
     ).all()
     for dispute in due:
         dispute.deadline_reminded_for = dispute.deadline
-        record_audit(
+        save_and_audit(
+            dispute,
             actor=None,
             action="dispute.deadline_reminder",
             target_type="dispute",
-            target_id=dispute.id,
-            municipality_id=dispute.municipality_id,
             details={"deadline": dispute.deadline.isoformat()},
         )
         events.publish(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import utcnow
 from backend.errors import (
     NotFound,
@@ -336,12 +336,11 @@ def _confirm_one(
 
 
 def _announce_confirmed(participation: Participation, activity: Activity, actor: User) -> None:
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.confirm",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={
             "activity_id": activity.id,
             "user_id": participation.user_id,
@@ -423,12 +422,11 @@ def reject_participation(
     participation.decided_at = utcnow()
     participation.decided_by = actor.id
     _free_seat(participation.activity_id)
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.reject",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={"activity_id": participation.activity_id, "reason": reason.strip()},
     )
     events.publish(
@@ -455,12 +453,11 @@ def cancel_participation(*, actor: User, participation: Participation) -> Partic
     _move(participation, PS.CANCELLED)
     _free_seat(participation.activity_id)
     if not own:
-        record_audit(
+        save_and_audit(
+            participation,
             actor=actor,
             action="participation.cancel",
             target_type="participation",
-            target_id=participation.id,
-            municipality_id=participation.municipality_id,
             details={"activity_id": participation.activity_id},
         )
     db.session.flush()
@@ -480,12 +477,11 @@ def mark_no_show(*, actor: User, participation: Participation) -> Participation:
     participation.decided_at = utcnow()
     participation.decided_by = actor.id
     _free_seat(participation.activity_id)
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.no_show",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={"activity_id": participation.activity_id},
     )
     db.session.flush()

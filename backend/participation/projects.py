@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_day_start
 from backend.errors import (
     NotFound,
@@ -312,11 +312,11 @@ def log_government_work(
     )
     db.session.add(work)
     _bump_stage(stage_row.id, government_work=1)
-    record_audit(
+    save_and_audit(
+        work,
         actor=actor,
         action="government_work.create",
         target_type="government_work",
-        target_id=work.id,
         municipality_id=project.municipality_id,
         details={"project_id": project.id, "stage": stage_row.stage.value},
     )
