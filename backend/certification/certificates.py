@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from backend.certification.criteria import (
     valid_on,
 )
-from backend.certification.criteria_admin import _visible
 from backend.certification.models import (
     Benefit,
     Certificate,
@@ -21,7 +20,8 @@ from backend.errors import NotFound
 from backend.extensions import db
 from backend.identity.models import User
 from backend.pagination import Page, paginate, where_given
-from backend.permissions import Role, scope_to_municipality
+from backend.permissions import can_see_certificate, scope_to_municipality
+from backend.rows import get_visible
 
 # ---- certificates: reading ------------------------------------------------------------------
 
@@ -76,15 +76,14 @@ def _filter_status(query: sa.Select, status: CertificateStatus | None) -> sa.Sel
 
 def get_certificate_for(*, viewer: User, certificate_id: str) -> Certificate:
     """A certificate its holder, or staff of its municipality, may see; else not found."""
-    certificate = db.session.get(Certificate, certificate_id)
-    visible = certificate is not None and (
-        certificate.user_id == viewer.id
-        if viewer.role == Role.CITIZEN
-        else _visible(viewer, certificate)
+    return get_visible(
+        Certificate,
+        certificate_id,
+        viewer=viewer,
+        may_see=can_see_certificate,
+        message="Certificate not found.",
+        code="certificate_not_found",
     )
-    if not visible:
-        raise NotFound("Certificate not found.", code="certificate_not_found")
-    return certificate
 
 
 def get_own_certificate(*, user: User, certificate_id: str) -> Certificate:

@@ -13,12 +13,13 @@ from backend.certification.models import (
     CertificationCriteria,
 )
 from backend.clock import utcnow
-from backend.errors import Conflict, NotFound
+from backend.errors import Conflict
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
 from backend.pagination import Page, paginate
 from backend.permissions import ensure_same_municipality, scope_to_municipality
+from backend.rows import get_visible
 
 # ---- criteria -------------------------------------------------------------------------------
 
@@ -31,18 +32,13 @@ def list_criteria(*, viewer: User, limit: int, cursor: str | None) -> Page:
 
 def get_criteria(*, viewer: User, criteria_id: str) -> CertificationCriteria:
     """One set of criteria, if the viewer may see it."""
-    criteria = db.session.get(CertificationCriteria, criteria_id)
-    if criteria is None or not _visible(viewer, criteria):
-        raise NotFound("Criteria not found.", code="certification_criteria_not_found")
-    return criteria
-
-
-def _visible(viewer: User, row: Any) -> bool:
-    try:
-        ensure_same_municipality(viewer, row)
-    except NotFound:
-        return False
-    return True
+    return get_visible(
+        CertificationCriteria,
+        criteria_id,
+        viewer=viewer,
+        message="Criteria not found.",
+        code="certification_criteria_not_found",
+    )
 
 
 def create_criteria(

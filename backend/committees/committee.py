@@ -8,9 +8,7 @@ from backend.audit.services import save_and_audit
 from backend.committees.models import (
     Committee,
 )
-from backend.committees.shared import _visible
 from backend.errors import PermissionDenied
-from backend.extensions import db
 from backend.identity.models import User
 from backend.pagination import Page, paginate, where_given
 from backend.participation.services import get_project
@@ -18,6 +16,7 @@ from backend.permissions import (
     Role,
     scope_to_municipality,
 )
+from backend.rows import get_visible
 
 # ---- committees -------------------------------------------------------------------------------
 
@@ -66,8 +65,13 @@ def create_committee(
 
 def get_committee(*, viewer: User, committee_id: str) -> Committee:
     """One committee, if the viewer may see its municipality."""
-    committee = db.session.get(Committee, committee_id)
-    return _visible(viewer, committee, code="committee_not_found", what="Committee")
+    return get_visible(
+        Committee,
+        committee_id,
+        viewer=viewer,
+        message="Committee not found.",
+        code="committee_not_found",
+    )
 
 
 def list_committees(

@@ -18,7 +18,7 @@ from backend.committees.models import (
     Registration,
     RegistrationStatus,
 )
-from backend.committees.shared import _lock, _visible
+from backend.committees.shared import _lock
 from backend.errors import Conflict, PermissionDenied, RuleViolation
 from backend.extensions import db
 from backend.identity.models import User
@@ -26,8 +26,11 @@ from backend.pagination import Page, paginate, where_given
 from backend.permissions import (
     Role,
     can_manage_meetings,
+    can_see_personal_row,
+    can_see_ticket,
     scope_to_municipality,
 )
+from backend.rows import get_visible
 
 # ---- registrations ----------------------------------------------------------------------------
 
@@ -145,15 +148,13 @@ def _retier_after_dismissal(appointment: Appointment) -> None:
 
 def get_registration(*, viewer: User, registration_id: str) -> Registration:
     """One registration: citizens see their own, staff those of their municipality."""
-    registration = db.session.get(Registration, registration_id)
-    if (
-        registration is not None
-        and viewer.role == Role.CITIZEN
-        and registration.user_id != viewer.id
-    ):
-        registration = None
-    registration = _visible(
-        viewer, registration, code="registration_not_found", what="Registration"
+    registration = get_visible(
+        Registration,
+        registration_id,
+        viewer=viewer,
+        may_see=can_see_personal_row,
+        message="Registration not found.",
+        code="registration_not_found",
     )
     _describe([registration], owner=registration.user_id == viewer.id)
     return registration
@@ -241,13 +242,13 @@ def list_my_registrations(
 
 def ticket_png(*, viewer: User, registration_id: str) -> bytes:
     """The QR image of a live registration's ticket (its registrant, or the meeting's staff)."""
-    registration = db.session.get(Registration, registration_id)
-    if registration is not None and not (
-        registration.user_id == viewer.id or can_manage_meetings(viewer, registration.meeting)
-    ):
-        registration = None
-    registration = _visible(
-        viewer, registration, code="registration_not_found", what="Registration"
+    registration = get_visible(
+        Registration,
+        registration_id,
+        viewer=viewer,
+        may_see=can_see_ticket,
+        message="Registration not found.",
+        code="registration_not_found",
     )
     if registration.status == RegistrationStatus.CANCELLED:
         raise RuleViolation("The registration was cancelled.", code="registration_cancelled")

@@ -23,8 +23,9 @@ from backend.pagination import Page, paginate, where_given
 from backend.participation.models import TrainingLevel
 from backend.permissions import (
     Role,
-    is_ministry_staff,
+    can_see_learner,
 )
+from backend.rows import get_visible
 
 # ---- training courses -----------------------------------------------------------------------
 
@@ -95,10 +96,9 @@ def create_course(
 
 def get_course(*, course_id: str) -> Course:
     """A course of the catalogue (everyone signed in may read it)."""
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise NotFound("Course not found.", code="course_not_found")
-    return course
+    return get_visible(
+        Course, course_id, viewer=None, message="Course not found.", code="course_not_found"
+    )
 
 
 def list_courses(
@@ -168,20 +168,16 @@ def enrol(*, actor: User, course: Course) -> Enrolment:
     return enrolment
 
 
-def _may_see_person(viewer: User, user_id: str, municipality_id: str | None) -> bool:
-    if viewer.id == user_id or is_ministry_staff(viewer):
-        return True
-    return viewer.role == Role.OFFICIAL and municipality_id == viewer.municipality_id
-
-
 def get_enrolment(*, viewer: User, enrolment_id: str) -> Enrolment:
     """An enrolment: the learner, the ministry, and officials of the learner's municipality."""
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or not _may_see_person(
-        viewer, enrolment.user_id, enrolment.municipality_id
-    ):
-        raise NotFound("Enrolment not found.", code="enrolment_not_found")
-    return enrolment
+    return get_visible(
+        Enrolment,
+        enrolment_id,
+        viewer=viewer,
+        may_see=lambda user, row: can_see_learner(user, row.user_id, row.municipality_id),
+        message="Enrolment not found.",
+        code="enrolment_not_found",
+    )
 
 
 def list_course_enrolments(*, actor: User, course: Course, limit: int, cursor: str | None) -> Page:
@@ -266,7 +262,7 @@ def rate_enrolment(
 def training_record(*, viewer: User, user_id: str, limit: int, cursor: str | None) -> Page:
     """A person's enrolments and completions, newest first."""
     user = db.session.get(User, user_id)
-    if user is None or not _may_see_person(viewer, user.id, user.municipality_id):
+    if user is None or not can_see_learner(viewer, user.id, user.municipality_id):
         raise NotFound("User not found.", code="user_not_found")
     query = sa.select(Enrolment).where(Enrolment.user_id == user.id)
     return paginate(query, Enrolment.id, limit=limit, cursor=cursor)

@@ -39,6 +39,7 @@ from backend.permissions import (
     can_see_dispute,
     is_ministry_staff,
 )
+from backend.rows import get_visible
 
 # ---- dispute cases --------------------------------------------------------------------------
 
@@ -191,10 +192,14 @@ def file_dispute(
 
 def get_dispute(*, viewer: User, dispute_id: str) -> Dispute:
     """A case, for its parties, mediators and the committee only."""
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None or not _sees(viewer, dispute):
-        raise NotFound("Dispute not found.", code="dispute_not_found")
-    return dispute
+    return get_visible(
+        Dispute,
+        dispute_id,
+        viewer=viewer,
+        may_see=_sees,
+        message="Dispute not found.",
+        code="dispute_not_found",
+    )
 
 
 def list_disputes(

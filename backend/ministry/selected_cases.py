@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.audit.services import save_and_audit
 from backend.clock import seoul_today
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ministry.indicators import indicator_report
@@ -25,10 +25,10 @@ from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
 from backend.permissions import (
     Role,
-    can_see_municipality,
     is_ministry_staff,
     scope_to_municipality,
 )
+from backend.rows import get_visible
 
 # ---- selected cases and follow-ups ----------------------------------------------------------
 
@@ -83,10 +83,13 @@ def create_selected_case(
 
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
-    case = db.session.get(SelectedCase, case_id)
-    if case is None or not can_see_municipality(viewer, case.municipality_id):
-        raise NotFound("Selected case not found.", code="selected_case_not_found")
-    return case
+    return get_visible(
+        SelectedCase,
+        case_id,
+        viewer=viewer,
+        message="Selected case not found.",
+        code="selected_case_not_found",
+    )
 
 
 def list_selected_cases(

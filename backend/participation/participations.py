@@ -42,8 +42,9 @@ from backend.participation.shared import (
 )
 from backend.permissions import (
     Role,
-    sees_all_municipalities,
+    can_see_participation,
 )
+from backend.rows import get_visible
 
 # ---- participations -------------------------------------------------------------------------
 
@@ -284,18 +285,14 @@ def check_in(*, actor: User, activity: Activity, code: str) -> Participation:
 
 def get_participation(*, viewer: User, participation_id: str) -> Participation:
     """A participation: the citizen's own, or one of the staff's municipality."""
-    participation = db.session.get(Participation, participation_id)
-    if participation is not None:
-        if viewer.role == Role.CITIZEN:
-            visible = participation.user_id == viewer.id
-        else:
-            visible = sees_all_municipalities(viewer) or (
-                viewer.role == Role.OFFICIAL
-                and viewer.municipality_id == participation.municipality_id
-            )
-        if visible:
-            return participation
-    raise NotFound("Participation not found.", code="participation_not_found")
+    return get_visible(
+        Participation,
+        participation_id,
+        viewer=viewer,
+        may_see=can_see_participation,
+        message="Participation not found.",
+        code="participation_not_found",
+    )
 
 
 def list_activity_participations(
