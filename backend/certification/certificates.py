@@ -20,8 +20,8 @@ from backend.errors import NotFound
 from backend.extensions import db
 from backend.identity.models import User
 from backend.pagination import Page, paginate, where_given
-from backend.permissions import can_see_certificate, scope_to_municipality
-from backend.rows import get_visible
+from backend.permissions import can_see_certificate
+from backend.rows import get_visible, list_page
 
 # ---- certificates: reading ------------------------------------------------------------------
 
@@ -36,16 +36,14 @@ def list_certificates(
     user_id: str | None = None,
 ) -> Page:
     """Certificates of the viewer's municipality (all for national roles), newest first."""
-    query = scope_to_municipality(sa.select(Certificate), Certificate, viewer)
-    query = _filter_status(query, status)
-    query = where_given(
-        query,
-        {
-            Certificate.kind: kind,
-            Certificate.user_id: user_id,
-        },
+    return list_page(
+        Certificate,
+        query=_filter_status(sa.select(Certificate), status),
+        viewer=viewer,
+        filters={Certificate.kind: kind, Certificate.user_id: user_id},
+        limit=limit,
+        cursor=cursor,
     )
-    return paginate(query, Certificate.id, limit=limit, cursor=cursor)
 
 
 def list_my_certificates(

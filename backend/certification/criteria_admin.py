@@ -17,17 +17,16 @@ from backend.errors import Conflict
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.pagination import Page, paginate
-from backend.permissions import ensure_same_municipality, scope_to_municipality
-from backend.rows import get_visible
+from backend.pagination import Page
+from backend.permissions import ensure_same_municipality
+from backend.rows import get_visible, list_page
 
 # ---- criteria -------------------------------------------------------------------------------
 
 
 def list_criteria(*, viewer: User, limit: int, cursor: str | None) -> Page:
     """Certification criteria the viewer may see."""
-    query = scope_to_municipality(sa.select(CertificationCriteria), CertificationCriteria, viewer)
-    return paginate(query, CertificationCriteria.id, limit=limit, cursor=cursor)
+    return list_page(CertificationCriteria, viewer=viewer, limit=limit, cursor=cursor)
 
 
 def get_criteria(*, viewer: User, criteria_id: str) -> CertificationCriteria:

@@ -22,15 +22,14 @@ from backend.committees.shared import _lock
 from backend.errors import Conflict, PermissionDenied, RuleViolation
 from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.permissions import (
     Role,
     can_manage_meetings,
     can_see_personal_row,
     can_see_ticket,
-    scope_to_municipality,
 )
-from backend.rows import get_visible
+from backend.rows import get_visible, list_page
 
 # ---- registrations ----------------------------------------------------------------------------
 
@@ -216,11 +215,13 @@ def list_meeting_registrations(
     status: RegistrationStatus | None = None,
 ) -> Page:
     """A meeting's registrations for its staff, newest first, with waitlist positions."""
-    query = scope_to_municipality(
-        sa.select(Registration).where(Registration.meeting_id == meeting.id), Registration, viewer
+    page = list_page(
+        Registration,
+        viewer=viewer,
+        filters={Registration.meeting_id: meeting.id, Registration.status: status},
+        limit=limit,
+        cursor=cursor,
     )
-    query = where_given(query, {Registration.status: status})
-    page = paginate(query, Registration.id, limit=limit, cursor=cursor)
     _describe(page.items, owner=False)
     return page
 
@@ -233,9 +234,12 @@ def list_my_registrations(
     status: RegistrationStatus | None = None,
 ) -> Page:
     """The caller's registrations, newest first, with tickets and waitlist positions."""
-    query = sa.select(Registration).where(Registration.user_id == user.id)
-    query = where_given(query, {Registration.status: status})
-    page = paginate(query, Registration.id, limit=limit, cursor=cursor)
+    page = list_page(
+        Registration,
+        filters={Registration.user_id: user.id, Registration.status: status},
+        limit=limit,
+        cursor=cursor,
+    )
     _describe(page.items, owner=True)
     return page
 

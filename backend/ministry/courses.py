@@ -25,7 +25,7 @@ from backend.permissions import (
     Role,
     can_see_learner,
 )
-from backend.rows import get_visible
+from backend.rows import get_visible, list_page
 
 # ---- training courses -----------------------------------------------------------------------
 
@@ -183,8 +183,13 @@ def get_enrolment(*, viewer: User, enrolment_id: str) -> Enrolment:
 def list_course_enrolments(*, actor: User, course: Course, limit: int, cursor: str | None) -> Page:
     """A course's roll (ministry staff), in enrolment order."""
     _ensure_ministry(actor)
-    query = sa.select(Enrolment).where(Enrolment.course_id == course.id)
-    return paginate(query, Enrolment.id, limit=limit, cursor=cursor, newest_first=False)
+    return list_page(
+        Enrolment,
+        filters={Enrolment.course_id: course.id},
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
 
 
 def record_attendance(*, actor: User, enrolment: Enrolment, day: int) -> Enrolment:
@@ -264,5 +269,4 @@ def training_record(*, viewer: User, user_id: str, limit: int, cursor: str | Non
     user = db.session.get(User, user_id)
     if user is None or not can_see_learner(viewer, user.id, user.municipality_id):
         raise NotFound("User not found.", code="user_not_found")
-    query = sa.select(Enrolment).where(Enrolment.user_id == user.id)
-    return paginate(query, Enrolment.id, limit=limit, cursor=cursor)
+    return list_page(Enrolment, filters={Enrolment.user_id: user.id}, limit=limit, cursor=cursor)

@@ -20,7 +20,7 @@ from backend.ministry.models import (
     Source,
 )
 from backend.ministry.shared import _ensure_ministry
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
 from backend.permissions import (
@@ -28,7 +28,7 @@ from backend.permissions import (
     is_ministry_staff,
     scope_to_municipality,
 )
-from backend.rows import get_visible
+from backend.rows import get_visible, list_page
 
 # ---- selected cases and follow-ups ----------------------------------------------------------
 
@@ -101,15 +101,16 @@ def list_selected_cases(
     municipality_id: str | None = None,
 ) -> Page:
     """Selected cases in the viewer's scope, newest first."""
-    query = scope_to_municipality(sa.select(SelectedCase), SelectedCase, viewer)
-    query = where_given(
-        query,
-        {
+    return list_page(
+        SelectedCase,
+        viewer=viewer,
+        filters={
             SelectedCase.contest_year: contest_year,
             SelectedCase.municipality_id: municipality_id,
         },
+        limit=limit,
+        cursor=cursor,
     )
-    return paginate(query, SelectedCase.id, limit=limit, cursor=cursor)
 
 
 def add_case_funding(

@@ -19,7 +19,7 @@ from backend.errors import (
 from backend.extensions import db
 from backend.identity.models import User, account_usable
 from backend.ids import new_id
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.participation import checkin
 from backend.participation.activities import _seoul_days
 from backend.participation.models import (
@@ -44,7 +44,7 @@ from backend.permissions import (
     Role,
     can_see_participation,
 )
-from backend.rows import get_visible
+from backend.rows import get_visible, list_page
 
 # ---- participations -------------------------------------------------------------------------
 
@@ -303,9 +303,12 @@ def list_activity_participations(
     status: ParticipationStatus | None = None,
 ) -> Page:
     """The participations of an activity (staff), newest first."""
-    query = sa.select(Participation).where(Participation.activity_id == activity.id)
-    query = where_given(query, {Participation.status: status})
-    return paginate(query, Participation.id, limit=limit, cursor=cursor)
+    return list_page(
+        Participation,
+        filters={Participation.activity_id: activity.id, Participation.status: status},
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def default_hours(activity: Activity) -> float:

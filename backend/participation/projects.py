@@ -39,6 +39,7 @@ from backend.participation.shared import (
 from backend.permissions import (
     Role,
 )
+from backend.rows import list_page
 
 # ---- projects and stages --------------------------------------------------------------------
 
@@ -327,9 +328,12 @@ def list_government_work(
     *, project: Project, limit: int, cursor: str | None, stage: Stage | None = None
 ) -> Page:
     """Government work logged for a project, newest first."""
-    query = sa.select(GovernmentWork).where(GovernmentWork.project_id == project.id)
-    query = where_given(query, {GovernmentWork.stage: stage})
-    return paginate(query, GovernmentWork.id, limit=limit, cursor=cursor)
+    return list_page(
+        GovernmentWork,
+        filters={GovernmentWork.project_id: project.id, GovernmentWork.stage: stage},
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def project_with_stages(*, viewer: User, project_id: str) -> Project:
