@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from backend import events
 from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import (
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationFailed,
+    illegal_transition,
+)
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 from backend.ministry.mediation_committee import (
@@ -223,12 +229,13 @@ def list_disputes(
 def _move(dispute: Dispute, target: DisputeState) -> None:
     allowed = DISPUTE_TRANSITIONS[dispute.state]
     if target not in allowed:
-        named = ", ".join(s.value for s in allowed) or "none"
-        raise RuleViolation(
-            f"A {dispute.state.value} case cannot become {target.value}; allowed: {named}.",
+        raise illegal_transition(
+            what="case",
+            field="state",
+            current=dispute.state,
+            target=target,
+            allowed=allowed,
             code="dispute_illegal_transition",
-            fields={"state": [f"Allowed moves from {dispute.state.value}: {named}."]},
-            details={"from": dispute.state.value, "to": target.value},
         )
     dispute.state = target
     dispute.updated_at = utcnow()

@@ -15,6 +15,7 @@ from backend.errors import (
     NotFound,
     RuleViolation,
     ValidationFailed,
+    illegal_transition,
 )
 from backend.extensions import db
 from backend.identity.models import User, account_usable
@@ -50,18 +51,13 @@ from backend.rows import get_visible, list_page
 
 
 def _illegal(participation: Participation, target: ParticipationStatus) -> RuleViolation:
-    allowed = sorted(TRANSITIONS[participation.status], key=_STATUS_ORDER.index)
-    named = ", ".join(s.value for s in allowed) or "none"
-    return RuleViolation(
-        f"A {participation.status.value} participation cannot become {target.value}; "
-        f"allowed: {named}.",
+    return illegal_transition(
+        what="participation",
+        field="status",
+        current=participation.status,
+        target=target,
+        allowed=sorted(TRANSITIONS[participation.status], key=_STATUS_ORDER.index),
         code="illegal_transition",
-        fields={"status": [f"Allowed moves from {participation.status.value}: {named}."]},
-        details={
-            "from": participation.status.value,
-            "to": target.value,
-            "allowed": [s.value for s in allowed],
-        },
     )
 
 
