@@ -24,10 +24,10 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.pagination import Page
 from backend.permissions import (
-    Role,
     can_manage_meetings,
     can_see_personal_row,
     can_see_ticket,
+    is_citizen_of,
 )
 from backend.rows import get_visible, list_page
 
@@ -68,7 +68,7 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
     Before the priority window nobody may register; during it only committee members and
     certified model citizens; from the general opening everyone of the municipality.
     """
-    if actor.role != Role.CITIZEN or actor.municipality_id != meeting.municipality_id:
+    if not is_citizen_of(actor, meeting.municipality_id):
         raise PermissionDenied("Only citizens of the municipality register for its meetings.")
     meeting = _lock(Meeting, meeting)
     now = utcnow()

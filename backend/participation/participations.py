@@ -44,6 +44,7 @@ from backend.participation.shared import (
 from backend.permissions import (
     Role,
     can_see_participation,
+    is_citizen_of,
 )
 from backend.rows import get_visible, list_page
 
@@ -132,7 +133,7 @@ def _rejoin(existing: Participation, activity: Activity) -> Participation:
 
 def join_activity(*, actor: User, activity: Activity) -> Participation:
     """A citizen joins an activity of their municipality (a seat is taken; full is a 409)."""
-    if actor.role != Role.CITIZEN or actor.municipality_id != activity.municipality_id:
+    if not is_citizen_of(actor, activity.municipality_id):
         raise NotFound("Activity not found.", code="activity_not_found")
     if activity.project.status != ProjectStatus.ACTIVE:
         raise RuleViolation("The project is not open for participation.", code="project_not_open")
