@@ -133,7 +133,7 @@ def _guard_other_hosts(context, base_url: str) -> list[str]:
     """Fail any request to another host: the pages must load nothing from a CDN."""
     outside: list[str] = []
 
-    def route(route, request):  # noqa: ANN001 - Playwright's callback signature
+    def route(route, request):
         url = request.url
         if url.startswith(base_url) or url.startswith(("data:", "blob:")):
             route.continue_()
@@ -168,7 +168,7 @@ def tablet_page(browser, live_server: str) -> Iterator[object]:
     yield from _new_page(browser, live_server, {"width": 1024, "height": 768})
 
 
-def assert_accessible(page) -> None:  # noqa: ANN001 - a Playwright page
+def assert_accessible(page) -> None:
     """axe-core finds no serious or critical violation on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
 
@@ -181,7 +181,7 @@ def assert_accessible(page) -> None:  # noqa: ANN001 - a Playwright page
     assert bad == [], "axe-core violations:\n" + "\n".join(bad)
 
 
-def save_screenshot(page, name: str) -> Path:  # noqa: ANN001 - a Playwright page
+def save_screenshot(page, name: str) -> Path:
     """Save a screenshot for README's user guide (docs/screenshots/<name>.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
