@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.certification.models import (
     Benefit,
     CertificateKind,
@@ -87,14 +87,11 @@ def create_criteria(
         is_active=is_active,
         created_by_id=actor.id,
     )
-    db.session.add(criteria)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        criteria,
         actor=actor,
         action="certification_criteria.create",
         target_type="certification_criteria",
-        target_id=criteria.id,
-        municipality_id=criteria.municipality_id,
         details={"kind": kind.value},
     )
     return criteria
@@ -114,13 +111,11 @@ def update_criteria(
             changed[name] = value
     if changed:
         criteria.updated_at = utcnow()
-        db.session.flush()
-        record_audit(
+        save_and_audit(
+            criteria,
             actor=actor,
             action="certification_criteria.update",
             target_type="certification_criteria",
-            target_id=criteria.id,
-            municipality_id=criteria.municipality_id,
             details=changed,
         )
     return criteria

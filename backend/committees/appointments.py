@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import add_months, seoul_today, utcnow
 from backend.committees import shared
 from backend.committees.letters import render_appointment_letter
@@ -145,13 +145,11 @@ def appoint_member(
         effective_end=term_end,
         appointed_by=actor,
     )
-    db.session.add(appointment)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        appointment,
         actor=actor,
         action="appointment.create",
         target_type="appointment",
-        target_id=appointment.id,
         municipality_id=committee.municipality_id,
         details={
             "committee_id": committee.id,
@@ -190,13 +188,11 @@ def dismiss_appointment(*, actor: User, appointment: Appointment, reason: str) -
     appointment.dismissed_by = actor
     appointment.dismissal_reason = reason
     appointment.effective_end = min(appointment.term_end, today - timedelta(days=1))
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        appointment,
         actor=actor,
         action="appointment.dismiss",
         target_type="appointment",
-        target_id=appointment.id,
-        municipality_id=appointment.municipality_id,
         details={
             "committee_id": appointment.committee_id,
             "user_id": appointment.user_id,

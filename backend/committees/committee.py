@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.committees.models import (
     Committee,
 )
@@ -48,14 +48,11 @@ def create_committee(
         requires_certificate=requires_certificate,
         created_by_id=actor.id,
     )
-    db.session.add(committee)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        committee,
         actor=actor,
         action="committee.create",
         target_type="committee",
-        target_id=committee.id,
-        municipality_id=committee.municipality_id,
         details={
             "name": committee.name,
             "seats": seats,

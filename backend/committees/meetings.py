@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import utcnow
 from backend.committees.models import (
     Committee,
@@ -139,14 +139,11 @@ def create_meeting(
         updated_at=now,
         **values,
     )
-    db.session.add(meeting)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.create",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={k: _jsonable(v) for k, v in values.items() if k != "agenda"},
     )
     _publish_meeting(
@@ -325,13 +322,11 @@ def update_meeting(*, actor: User, meeting: Meeting, **changes: Any) -> Meeting:
     meeting.status = MeetingStatus.CHANGED
     meeting.sequence += 1
     meeting.updated_at = utcnow()
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.update",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={k: _jsonable(v) for k, v in different.items() if k != "agenda"}
         | ({"agenda": "changed"} if "agenda" in different else {}),
     )
@@ -355,13 +350,11 @@ def cancel_meeting(*, actor: User, meeting: Meeting, reason: str) -> Meeting:
     meeting.cancelled_at = meeting.updated_at = now
     meeting.cancel_reason = reason
     meeting.sequence += 1
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.cancel",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={"reason": reason},
     )
     _publish_meeting(events.MEETING_CANCELLED, meeting, _people_to_tell(meeting))
@@ -386,13 +379,11 @@ def attach_minutes(
     meeting.minutes_url = minutes_url or None
     meeting.minutes_attached_at = meeting.updated_at = now
     meeting.status = MeetingStatus.HELD
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.minutes",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={"replaced": replaced, "minutes_url": meeting.minutes_url},
     )
     _count_seats([meeting])

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import seoul_today, utcnow
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -82,13 +82,12 @@ def create_course(
         enrolled_count=0,
         created_by=actor.id,
     )
-    db.session.add(course)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        course,
         actor=actor,
         action="course.create",
         target_type="course",
-        target_id=course.id,
+        municipality_id=None,
         details={"title": course.title, "level": level.value, "starts_on": starts_on.isoformat()},
     )
     return course
@@ -158,13 +157,11 @@ def enrol(*, actor: User, course: Course) -> Enrolment:
         status=EnrolmentStatus.ENROLLED,
         attended_days=[],
     )
-    db.session.add(enrolment)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        enrolment,
         actor=actor,
         action="course.enrol",
         target_type="enrolment",
-        target_id=enrolment.id,
         municipality_id=actor.municipality_id,
         details={"course_id": course.id},
     )

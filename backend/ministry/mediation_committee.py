@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import seoul_today
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -92,13 +92,12 @@ def add_committee_member(
         appointed_on=day,
         created_by=actor.id,
     )
-    db.session.add(member)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        member,
         actor=actor,
         action="mediation.member_add",
         target_type="mediation_member",
-        target_id=member.id,
+        municipality_id=None,
         details={"user_id": user.id, "role": role.value, "qualification": qualification.value},
     )
     return member

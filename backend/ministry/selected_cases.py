@@ -7,11 +7,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ministry.indicators import indicator_report
 from backend.ministry.models import (
     CaseFunding,
     FollowUp,
@@ -22,7 +23,6 @@ from backend.ministry.shared import _ensure_ministry
 from backend.pagination import Page, paginate, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
-from backend.participation.reports import indicator_report
 from backend.permissions import (
     Role,
     can_see_municipality,
@@ -71,14 +71,11 @@ def create_selected_case(
         note=note,
         created_by=actor.id,
     )
-    db.session.add(case)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        case,
         actor=actor,
         action="selected_case.create",
         target_type="selected_case",
-        target_id=case.id,
-        municipality_id=case.municipality_id,
         details={"project_id": project.id, "contest_year": contest_year, "award": case.award},
     )
     return case
@@ -127,13 +124,11 @@ def add_case_funding(
         case_id=case.id, year=year, amount=amount, purpose=purpose.strip(), created_by=actor.id
     )
     db.session.add(funding)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        case,
         actor=actor,
         action="selected_case.funding",
         target_type="selected_case",
-        target_id=case.id,
-        municipality_id=case.municipality_id,
         details={"funding_id": funding.id, "year": year, "amount": amount},
     )
     return funding
@@ -233,13 +228,11 @@ def create_follow_up(
         created_by=actor.id,
     )
     db.session.add(follow_up)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        case,
         actor=actor,
         action="selected_case.follow_up",
         target_type="selected_case",
-        target_id=case.id,
-        municipality_id=case.municipality_id,
         details={"follow_up_id": follow_up.id, "year": year},
     )
     return follow_up

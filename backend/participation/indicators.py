@@ -6,7 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.errors import (
     NotFound,
     PermissionDenied,
@@ -87,14 +87,11 @@ def record_indicator(
         note=note,
         created_by=actor.id,
     )
-    db.session.add(record)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        record,
         actor=actor,
         action="indicator_record.create",
         target_type="indicator_record",
-        target_id=record.id,
-        municipality_id=record.municipality_id,
         details={"kind": kind.value, "title": record.title},
     )
     return record

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import seoul_day_start
 from backend.errors import (
     NotFound,
@@ -84,13 +84,11 @@ def create_project(
                 mode=StageMode.UNCLEAR,
             )
         )
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        project,
         actor=actor,
         action="project.create",
         target_type="project",
-        target_id=project.id,
-        municipality_id=project.municipality_id,
         details={"title": project.title, "status": status.value},
     )
     return project
@@ -175,14 +173,8 @@ def update_project(*, actor: User, project: Project, **changes: Any) -> Project:
             project.field,
             project.status,
         )
-    db.session.flush()
-    record_audit(
-        actor=actor,
-        action="project.update",
-        target_type="project",
-        target_id=project.id,
-        municipality_id=project.municipality_id,
-        details=done,
+    save_and_audit(
+        project, actor=actor, action="project.update", target_type="project", details=done
     )
     return project
 
@@ -254,13 +246,11 @@ def update_stage(
             done[name] = value.value if hasattr(value, "value") else value.isoformat()
             setattr(stage, name, value)
     if done:
-        db.session.flush()
-        record_audit(
+        save_and_audit(
+            stage,
             actor=actor,
             action="stage.update",
             target_type="project_stage",
-            target_id=stage.id,
-            municipality_id=stage.municipality_id,
             details={"stage": stage.stage.value, **done},
         )
     return stage
@@ -275,13 +265,11 @@ def override_stage_mode(
     stage.override_mode = mode
     stage.override_reason = reason.strip() if mode is not None else None
     stage.mode = mode or stage.derived_mode
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        stage,
         actor=actor,
         action="stage.mode_override",
         target_type="project_stage",
-        target_id=stage.id,
-        municipality_id=stage.municipality_id,
         details={
             "stage": stage.stage.value,
             "project_id": stage.project_id,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import utcnow
 from backend.errors import (
     NotFound,
@@ -66,14 +66,11 @@ def create_survey(
         closes_at=closes_at,
         created_by=actor.id,
     )
-    db.session.add(survey)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        survey,
         actor=actor,
         action="survey.create",
         target_type="survey",
-        target_id=survey.id,
-        municipality_id=survey.municipality_id,
         details={"project_id": project.id, "activity_id": activity_id},
     )
     return survey
