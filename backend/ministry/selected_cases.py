@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.audit.services import save_and_audit
 from backend.clock import seoul_today
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ministry.indicators import indicator_report
@@ -20,15 +20,15 @@ from backend.ministry.models import (
     Source,
 )
 from backend.ministry.shared import _ensure_ministry
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
 from backend.permissions import (
     Role,
-    can_see_municipality,
     is_ministry_staff,
     scope_to_municipality,
 )
+from backend.rows import get_visible, list_page
 
 # ---- selected cases and follow-ups ----------------------------------------------------------
 
@@ -83,10 +83,13 @@ def create_selected_case(
 
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
-    case = db.session.get(SelectedCase, case_id)
-    if case is None or not can_see_municipality(viewer, case.municipality_id):
-        raise NotFound("Selected case not found.", code="selected_case_not_found")
-    return case
+    return get_visible(
+        SelectedCase,
+        case_id,
+        viewer=viewer,
+        message="Selected case not found.",
+        code="selected_case_not_found",
+    )
 
 
 def list_selected_cases(
@@ -98,15 +101,16 @@ def list_selected_cases(
     municipality_id: str | None = None,
 ) -> Page:
     """Selected cases in the viewer's scope, newest first."""
-    query = scope_to_municipality(sa.select(SelectedCase), SelectedCase, viewer)
-    query = where_given(
-        query,
-        {
+    return list_page(
+        SelectedCase,
+        viewer=viewer,
+        filters={
             SelectedCase.contest_year: contest_year,
             SelectedCase.municipality_id: municipality_id,
         },
+        limit=limit,
+        cursor=cursor,
     )
-    return paginate(query, SelectedCase.id, limit=limit, cursor=cursor)
 
 
 def add_case_funding(
