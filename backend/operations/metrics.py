@@ -205,8 +205,6 @@ def _track_pool(app: Flask) -> None:
     """Keep the pool gauges current from SQLAlchemy's pool events."""
     with app.app_context():
         engine = db.engine
-    if engine.url.get_backend_name() == "sqlite":
-        return  # SQLite's file connections are not a pool worth watching
     sa.event.listen(engine, "connect", lambda *_: DB_CONNECTIONS_OPEN.inc())
     sa.event.listen(engine, "close", lambda *_: DB_CONNECTIONS_OPEN.dec())
     sa.event.listen(engine, "checkout", lambda *_: DB_CONNECTIONS_IN_USE.inc())
