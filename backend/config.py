@@ -115,4 +115,7 @@ def load_config() -> dict[str, Any]:
             "METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128"
         ),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Largest request body (413 payload_too_large above it); nginx's client_max_body_size
+        # in deploy/nginx/coproduction.conf is the same.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 1024 * 1024),
     }

@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,6 +77,17 @@ def backup_postgresql(url: sa.URL, target: Path) -> None:
     partial.replace(target)
 
 
+def prune_backups(directory: Path, *, keep_days: int, keep: Path) -> list[Path]:
+    """Delete `coproduction-*` backups in `directory` older than `keep_days` (never `keep`)."""
+    cutoff = time.time() - keep_days * 86400
+    removed = []
+    for path in directory.glob("coproduction-*"):
+        if path != keep and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
 def backup_database(url: sa.URL, target: Path) -> Path:
     """Back up the database at `url` into `target`; returns the file written."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,13 +111,22 @@ def backup_database(url: sa.URL, target: Path) -> Path:
     default=None,
     help="File to write (default: instance/backups/coproduction-<UTC time>.db|.dump).",
 )
+@click.option(
+    "--keep-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Then delete this folder's earlier coproduction-* backups older than this many days.",
+)
 @with_appcontext
-def backup_command(output: Path | None) -> None:
+def backup_command(output: Path | None, keep_days: int | None) -> None:
     """Back up the database while the server runs (SQLite: online backup; PostgreSQL: pg_dump)."""
     url = sa.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     target = output or default_target(url, INSTANCE_DIR / "backups")
     written = backup_database(url, target)
     click.echo(f"Backed up to {written} ({written.stat().st_size} bytes).")
+    if keep_days is not None:
+        removed = prune_backups(written.parent, keep_days=keep_days, keep=written)
+        click.echo(f"Removed {len(removed)} backups older than {keep_days} days.")
     click.echo("The certificate key secret is not in it: keep CERTIFICATE_KEY_SECRET apart.")
 
 

@@ -128,3 +128,29 @@ def test_postgresql_restore_drill(tmp_path, drill_postgres_url):
         )
 
     _drill(app, backup, destroy, restore)
+
+
+def test_backup_keeps_recent_files_and_prunes_old_ones(tmp_path):
+    database = tmp_path / "live.db"
+    app = _app(f"sqlite:///{database}")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = folder / "coproduction-20200101T000000Z.db"
+    recent = folder / "coproduction-20990101T000000Z.db"
+    unrelated = folder / "notes.txt"
+    for path in (old, recent, unrelated):
+        path.write_text("x")
+    os.utime(old, (1, 1))
+    os.utime(unrelated, (1, 1))
+    with app.app_context():
+        upgrade()
+        result = app.test_cli_runner().invoke(
+            args=["backup", "--output", str(folder / "coproduction-new.db"), "--keep-days", "7"]
+        )
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "coproduction-20990101T000000Z.db",
+        "coproduction-new.db",
+        "notes.txt",
+    ]
