@@ -15,7 +15,6 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend.api.auth import register_jwt_callbacks
     from backend.api.certification import install_verify_fast_path
     from backend.api.errors import register_error_handlers
-    from backend.api.participation import install_record_fast_path
     from backend.api.sessions import NoCookieSessionInterface
     from backend.api.transaction import register_transaction_hooks
     from backend.config import load_config
@@ -40,7 +39,6 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_transaction_hooks(app)
     register_blueprints(app)
     install_verify_fast_path(app)
-    install_record_fast_path(app)
     register_subscriptions(app)
     cli.register_commands(app)
     return app

@@ -98,7 +98,6 @@ def load_config() -> dict[str, Any]:
         "CERTIFICATE_VERIFY_BURST": _env_int("CERTIFICATE_VERIFY_BURST", 60),
         # Answer well-formed scans in front of Flask (see backend/api/certification.py).
         "CERTIFICATE_VERIFY_FAST_PATH": os.environ.get("CERTIFICATE_VERIFY_FAST_PATH", "1") != "0",
-        "RECORD_FAST_PATH": os.environ.get("RECORD_FAST_PATH", "1") != "0",
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
     }

@@ -38,7 +38,6 @@ from backend.notifications.models import (
 from backend.pagination import Page, paginate
 from backend.participation.services import get_project, list_participant_ids
 from backend.permissions import Role, scope_to_municipality
-from backend.rawsql import Read, Write
 
 #: Counters the workers keep per day (see backend.notifications.worker).
 METRICS = ("sent", "retried", "dead", "tokens_pruned", "inbox_only")
@@ -385,61 +384,6 @@ def _notification_rows(
             for device_id in devices.get(user_id, ())
         )
     return inbox_rows, outbox_rows
-
-
-_PREFERENCES = NotificationPreference.__table__
-#: One recipient and their push settings, and their devices, for `notify_user_raw`.
-_RECIPIENT = (
-    sa.select(User.is_active, *(column for column in _PREFERENCES.columns))
-    .outerjoin(_PREFERENCES, _PREFERENCES.c.user_id == User.id)
-    .where(User.id == sa.bindparam("user_id"), User.deleted_at.is_(None))
-)
-_DEVICES = (
-    sa.select(Device.id)
-    .join(AuthSession, AuthSession.id == Device.session_id)
-    .where(Device.user_id == sa.bindparam("user_id"), *_live_login(sa.bindparam("now")))
-)
-_INSERT_NOTIFICATION = sa.insert(Notification.__table__)
-_INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
-
-
-def recipient_reads(*, user_id: str, now: datetime) -> list[Read]:
-    """What `notify_users` reads of one user (a hot path, on a raw connection): the
-    recipient with their push settings, then their live devices (`plan_user_notification`)."""
-    return [
-        Read(_RECIPIENT, {"user_id": user_id}),
-        Read(_DEVICES, {"user_id": user_id, "now": now}, many=True),
-    ]
-
-
-def plan_user_notification(
-    recipient: tuple | None,
-    devices: Sequence[tuple],
-    *,
-    user_id: str,
-    content: texts.Content,
-    municipality_id: str | None,
-    now: datetime,
-) -> list[Write]:
-    """The rows `notify_users` writes for one user, from what `recipient_reads` found."""
-    if recipient is None:
-        return []
-    active, stored = recipient[0], None
-    if recipient[1] is not None:
-        stored = NotificationPreference(
-            **{
-                column.key: value
-                for column, value in zip(_PREFERENCES.columns, recipient[1:], strict=True)
-            }
-        )
-    device_ids = [device_id for (device_id,) in devices] if active else []
-    inbox, outbox = _notification_rows(
-        [(user_id, active, stored)], {user_id: device_ids}, content, municipality_id, now
-    )
-    return [
-        *(Write(_INSERT_NOTIFICATION, row) for row in inbox),
-        *(Write(_INSERT_OUTBOX, row) for row in outbox),
-    ]
 
 
 def _inbox_row(
