@@ -36,7 +36,6 @@ from backend.notifications.models import (
     Platform,
 )
 from backend.pagination import Page, paginate
-from backend.participation.services import get_project, list_participant_ids
 from backend.permissions import Role, scope_to_municipality
 
 #: Counters the workers keep per day (see backend.notifications.worker).
@@ -443,14 +442,19 @@ def create_announcement(
     title_en: str | None = None,
     body_en: str | None = None,
     project_id: str | None = None,
+    participant_ids: Sequence[str] | None = None,
 ) -> Announcement:
     """An official tells all citizens of their municipality (one FCM topic push) or a project's
-    participants (a push per device, as they chose); every recipient gets an inbox entry."""
+    participants (a push per device, as they chose); every recipient gets an inbox entry.
+
+    For a project the caller hands over its participants (`participant_ids`): the participation
+    domain knows who they are and whether the official may see the project; notifications
+    depend on no other domain.
+    """
     if actor.role != Role.OFFICIAL or not actor.municipality_id:
         raise PermissionDenied("Only a municipality's officials make announcements.")
-    participant_ids = (
-        _project_participant_ids(actor=actor, project_id=project_id) if project_id else None
-    )
+    if (project_id is None) != (participant_ids is None):
+        raise ValueError("a project announcement needs its participants, and only it")
     announcement = Announcement(
         municipality_id=actor.municipality_id,
         audience=Audience.PROJECT if project_id else Audience.MUNICIPALITY,
@@ -493,12 +497,6 @@ def create_announcement(
         },
     )
     return announcement
-
-
-def _project_participant_ids(*, actor: User, project_id: str) -> list[str]:
-    """The participants of a project the actor may see, from the participation domain."""
-    get_project(viewer=actor, project_id=project_id)  # NotFound unless it is the actor's to see
-    return list_participant_ids(project_id=project_id)
 
 
 def _announce_to_municipality(announcement: Announcement, content: texts.Content) -> int:
