@@ -20,6 +20,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend.database import configure_engine_events
     from backend.extensions import api, db, migrate
     from backend.identity.session_cache import watch_changes
+    from backend.operations import register_operations
     from backend.subscriptions import register_subscriptions
 
     app = Flask(__name__)
@@ -40,6 +41,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     install_proxy_fix(app)
     register_subscriptions(app)
     cli.register_commands(app)
+    register_operations(app)
     return app
 
 

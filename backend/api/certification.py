@@ -13,7 +13,6 @@ from backend.api.auth import current_caller, public, requires
 from backend.api.errors import error_response
 from backend.api.transaction import read_only
 from backend.certification import services
-from backend.certification.ratelimit import TokenBucketLimiter
 from backend.certification.schemas import (
     MAX_VERIFY_TEXT,
     CertificateIssueSchema,
@@ -37,6 +36,7 @@ from backend.clock import SEOUL
 from backend.errors import RateLimited, ValidationFailed
 from backend.identity.services import get_user_for
 from backend.permissions import Role
+from backend.ratelimit import Limiter, token_bucket
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -247,11 +247,14 @@ def certificate_qr_svg(args: dict[str, Any], certificate_id: str) -> Response:
 # ---- public verification --------------------------------------------------------------------
 
 
-def _verify_limiter(app: Flask) -> TokenBucketLimiter:
+def _verify_limiter(app: Flask) -> Limiter:
     limiter = app.extensions.get("certificate_verify_limiter")
     if limiter is None:
-        limiter = TokenBucketLimiter(
-            rate=app.config["CERTIFICATE_VERIFY_RATE"], burst=app.config["CERTIFICATE_VERIFY_BURST"]
+        limiter = token_bucket(
+            app,
+            "certificate_verify",
+            rate=app.config["CERTIFICATE_VERIFY_RATE"],
+            burst=app.config["CERTIFICATE_VERIFY_BURST"],
         )
         app.extensions["certificate_verify_limiter"] = limiter
     return limiter

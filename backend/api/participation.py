@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, requires
-from backend.errors import ValidationFailed
+from backend.errors import RateLimited, ValidationFailed
 from backend.participation import services
 from backend.participation.schemas import (
     ActivityCheckInSchema,
@@ -51,6 +52,7 @@ from backend.participation.schemas import (
     SurveySchema,
 )
 from backend.permissions import ALL_ROLES, Role
+from backend.ratelimit import check_in_guesses
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -227,6 +229,9 @@ def check_in(data: dict[str, Any], activity_id: str) -> Any:
     """Check in at the venue with the code shown there (from 30 minutes before the start to
     the end; once)."""
     actor = current_caller()
+    wait = check_in_guesses(current_app).retry_after(f"{actor.id}:{activity_id}")
+    if wait:
+        raise RateLimited("Too many check-in attempts; try again later.", retry_after=wait)
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
     return services.check_in(actor=actor, activity=activity, code=data["code"])
 
