@@ -32,7 +32,6 @@ from backend.certification.schemas import (
     StatusListsSchema,
     VerifyRequestSchema,
 )
-from backend.clock import SEOUL
 from backend.errors import RateLimited, ValidationFailed
 from backend.identity.services import get_user_for
 from backend.permissions import Role
@@ -292,11 +291,6 @@ def verify_certificate() -> Response:
         raise ValidationFailed(fields=_verify_field_errors(body))
     # json.dumps straight into a response: Flask's jsonify adds nothing needed here.
     answer = services.verify_text(text, app=app)
-    # How fresh the keys and revocations behind the answer are: older than checked_at only
-    # while the database is unreachable (the answer then comes from the last copy in memory).
-    confirmed = services.registry(app).confirmed_at
-    if confirmed is not None:
-        answer["revocations_as_of"] = confirmed.astimezone(SEOUL).replace(microsecond=0).isoformat()
     return app.response_class(
         json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
     )
