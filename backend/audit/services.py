@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -11,11 +11,14 @@ from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.pagination import Page, paginate, where_given
-from backend.rawsql import Write
 
 if TYPE_CHECKING:
     from backend.identity.models import User
 
+
+T = TypeVar("T")
+#: `save_and_audit`'s default: the row's own municipality.
+_ROWS_MUNICIPALITY: Any = object()
 
 #: Built once; the log is append-only, so a Core INSERT is all a write needs.
 _INSERT_ENTRY = sa.insert(AuditEntry.__table__)
@@ -55,11 +58,6 @@ def audit_row(*, details: dict[str, Any] | None, **entry: Any) -> dict[str, Any]
     return {"id": new_id(), **entry, "details": details or {}, "created_at": utcnow()}
 
 
-def audit_write(row: dict[str, Any]) -> Write:
-    """`record_audit` of an `audit_row`, for a raw connection (the hot paths)."""
-    return Write(_INSERT_ENTRY, row)
-
-
 def list_audit_entries(
     *,
     limit: int,
@@ -81,3 +79,31 @@ def list_audit_entries(
         },
     )
     return paginate(query, AuditEntry.id, limit=limit, cursor=cursor)
+
+
+def save_and_audit(
+    row: T,
+    *,
+    actor: User | None,
+    action: str,
+    target_type: str,
+    municipality_id: str | None = _ROWS_MUNICIPALITY,
+    details: dict[str, Any] | None = None,
+) -> T:
+    """Add the row (a no-op if the session has it), flush it, and audit the change to it.
+
+    The entry's target is the row; its municipality is the row's unless one is given.
+    """
+    db.session.add(row)
+    db.session.flush()
+    if municipality_id is _ROWS_MUNICIPALITY:
+        municipality_id = getattr(row, "municipality_id", None)
+    record_audit(
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=row.id,  # type: ignore[attr-defined]
+        municipality_id=municipality_id,
+        details=details,
+    )
+    return row

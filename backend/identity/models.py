@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 from backend.permissions import Role
 
@@ -43,13 +43,7 @@ class User(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), index=False
     )
     role: Mapped[Role] = mapped_column(
-        sa.Enum(
-            Role,
-            name="user_role",
-            values_callable=lambda e: [r.value for r in e],
-            native_enum=False,
-            length=16,
-        ),
+        enum_type(Role, "user_role"),
         nullable=False,
     )
     #: Stored lower-case so that logins are case-insensitive.
@@ -94,3 +88,18 @@ class AuthSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class AuthState(db.Model):
+    """One row whose version moves with every change to a user, a login session or a
+    municipality, in the changing transaction.
+
+    Each worker keeps the session checks it made in memory (`backend.identity.session_cache`)
+    and reads only this number per request: a logout, a demotion or a deactivation done on any
+    worker is seen by every other on its very next request.
+    """
+
+    __tablename__ = "auth_state"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
