@@ -18,7 +18,12 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+# The verifier app's one npm package (jsQR, the camera's fallback QR decoder), from the lockfile.
+verifier/node_modules/.package-lock.json: verifier/package.json verifier/package-lock.json
+	cd verifier && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed verifier/node_modules/.package-lock.json
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

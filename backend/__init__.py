@@ -22,6 +22,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend.database import configure_engine_events
     from backend.extensions import api, db, jwt, migrate
     from backend.subscriptions import register_subscriptions
+    from backend.verifier.views import register_verifier_app
 
     app = Flask(__name__)
     app.config.from_mapping(load_config())
@@ -39,6 +40,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_transaction_hooks(app)
     register_blueprints(app)
+    register_verifier_app(app)
     install_verify_fast_path(app)
     install_record_fast_path(app)
     register_subscriptions(app)
