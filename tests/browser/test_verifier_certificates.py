@@ -156,3 +156,15 @@ def test_stale_trust_data_says_valid_as_of_in_amber(page, demo_certificate) -> N
     assert page.inner_text("#result-status").endswith("기준 유효")
     assert_accessible(page)
     save_screenshot(page, "verifier-stale")
+
+
+def test_a_wrong_device_clock_is_called_wrong_not_the_certificate(page, demo_certificate) -> None:
+    # The phone's clock is three hours behind: the certificate (issued when the demo data was
+    # loaded) would read "not yet valid" by it, but the server's time seen at the refresh wins.
+    page.clock.install(time=time.time() - 3 * 3600)
+    open_app(page)
+    assert page.is_visible("#clock-banner")
+    assert "180분" in page.inner_text("#clock-banner")
+    assert check_text(page, demo_certificate["qr_text"]) == "valid"
+    assert page.get_attribute("#result-panel", "data-tone") == "green"
+    assert_accessible(page)
