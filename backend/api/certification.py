@@ -27,6 +27,8 @@ from backend.certification.schemas import (
     CertificationCriteriaSchema,
     CertificationCriteriaUpdateSchema,
     CertificationProgressListSchema,
+    IssueNumberLookupSchema,
+    IssueNumberVerificationSchema,
     JwksSchema,
     MyCertificateListArgsSchema,
     QrArgsSchema,
@@ -362,6 +364,28 @@ def _verify_field_errors(body: Any) -> dict[str, list[str]]:
     elif len(text) > MAX_VERIFY_TEXT:
         errors["text"] = [f"Longer than maximum length {MAX_VERIFY_TEXT}."]
     return errors
+
+
+@blp.route("/certificates/lookup", methods=["POST"])
+@public
+@read_only
+@blp.arguments(IssueNumberLookupSchema)
+@blp.response(200, IssueNumberVerificationSchema)
+def lookup_certificate(data: dict[str, Any]) -> Response:
+    """Check a certificate by its printed issue number (발급번호), when only paper is at hand.
+
+    Answers exactly what verifying the certificate's QR answers (same statuses, same masked
+    fields), plus the number. Public, and it shares the verification rate limit of the caller's
+    address; issue numbers are 16 random digits with a check digit, so they cannot be walked.
+    An unknown number is `404 certificate_not_found`, a mistyped one `422 issue_number_invalid`.
+    """
+    app = current_app._get_current_object()
+    address = client_address(request.environ, app.config["TRUSTED_PROXY_COUNT"])
+    wait = _verify_limiter(app).retry_after(address)
+    if wait:
+        raise RateLimited("Too many verifications; slow down.", retry_after=wait)
+    # The answer is verify's JSON as it is (status as a plain string), not re-dumped.
+    return jsonify(services.lookup_issue_number(data["number"], app=app))
 
 
 @blp.route("/certificates/revocations", methods=["GET"])

@@ -52,6 +52,7 @@ from backend.certification.signing import (
 from backend.certification.verification import (
     QrSource,
     jwks_document,
+    lookup_issue_number,
     qr_source_for,
     revocation_lists,
     verification_answer,
@@ -87,6 +88,7 @@ __all__ = [
     "issue_on_participation_confirmed",
     "expire_certificates",
     "verify_text",
+    "lookup_issue_number",
     "verification_answer",
     "jwks_document",
     "revocation_lists",

@@ -10,6 +10,11 @@ import sqlalchemy as sa
 from flask import Flask
 
 from backend.certification.criteria_admin import _visible
+from backend.certification.issue_number import (
+    InvalidIssueNumber,
+    format_issue_number,
+    normalize_issue_number,
+)
 from backend.certification.models import (
     Certificate,
 )
@@ -20,7 +25,7 @@ from backend.certification.token import (
     VerificationResult,
 )
 from backend.clock import SEOUL, system_clock, utcnow
-from backend.errors import NotFound
+from backend.errors import NotFound, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
 from backend.permissions import Role
@@ -36,6 +41,31 @@ def verify_text(text: str, *, app: Flask | None = None) -> dict[str, Any]:
     now = app.extensions.get("clock", system_clock)() if app is not None else utcnow()
     found = registry(app)
     return verification_answer(found.check(text, now), now, registry_=found)
+
+
+def lookup_issue_number(number: str, *, app: Flask | None = None) -> dict[str, Any]:
+    """The public answer for a typed issue number (발급번호): the same as for its QR.
+
+    The certificate's own signed token is checked exactly as a scan of it would be, so the
+    status and the shown fields follow the one verification rule; the sequential serial number
+    is never accepted here (it could be walked through).
+    """
+    try:
+        digits = normalize_issue_number(number)
+    except InvalidIssueNumber:
+        raise ValidationFailed(
+            "This is not a valid issue number.",
+            code="issue_number_invalid",
+            fields={"number": ["Not a valid issue number."]},
+        ) from None
+    token = db.session.scalar(
+        sa.select(Certificate.token).where(Certificate.issue_number == digits)
+    )
+    if token is None:
+        raise NotFound("Certificate not found.", code="certificate_not_found")
+    answer = verify_text(token, app=app)
+    answer["issue_number"] = format_issue_number(digits)
+    return answer
 
 
 def verification_answer(

@@ -168,3 +168,30 @@ def test_a_wrong_device_clock_is_called_wrong_not_the_certificate(page, demo_cer
     assert check_text(page, demo_certificate["qr_text"]) == "valid"
     assert page.get_attribute("#result-panel", "data-tone") == "green"
     assert_accessible(page)
+
+
+def test_typed_issue_number(page, demo_certificate) -> None:
+    open_app(page)
+    number = demo_certificate["issue_number"]
+    typo = number[:-1] + str((int(number[-1]) + 1) % 10)
+    page.fill("#number-text", typo)
+    page.click("#number-submit")
+    page.wait_for_selector("#number-error:not(:empty)")
+    assert "올바르지 않습니다" in page.inner_text("#number-error")
+    assert_accessible(page)
+
+    page.fill("#number-text", number.replace("-", " "))
+    page.click("#number-submit")
+    page.wait_for_selector("#screen-result:not([hidden])")
+    assert page.get_attribute("#result-status", "data-status") == "valid"
+    assert page.inner_text("[data-field=field_number]") == number
+    assert page.inner_text("[data-field=field_holder]") == "홍*동"
+    assert page.get_attribute("#result-checks li", "data-check") == "online"
+    assert_accessible(page)
+    save_screenshot(page, "verifier-issue-number")
+
+    page.click("#again-button")
+    page.context.set_offline(True)
+    page.fill("#number-text", number)
+    page.click("#number-submit")
+    assert "인터넷 연결이 필요" in page.inner_text("#number-error")

@@ -190,6 +190,42 @@ export async function checkAndShow(text) {
   return result;
 }
 
+/** Ask the server about a typed issue number (online only) and show its answer. */
+async function lookupNumber(number) {
+  const error = $("number-error");
+  error.textContent = "";
+  if (!navigator.onLine) {
+    error.textContent = t("number_offline");
+    return;
+  }
+  let response;
+  try {
+    response = await fetch("/api/v1/certificates/lookup", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ number }),
+    });
+  } catch {
+    error.textContent = t("number_offline");
+    return;
+  }
+  if (response.status === 404) error.textContent = t("number_not_found");
+  else if (response.status === 429) error.textContent = t("rate_limited");
+  else if (!response.ok) error.textContent = t("number_invalid");
+  if (!response.ok) return;
+  const answer = await response.json();
+  const seconds = (iso) => Math.floor(Date.parse(iso) / 1000);
+  const result = { status: answer.status, number: answer.issue_number, checks: { online: answer.status === "valid" ? "ok" : "fail" } };
+  if (answer.holder) {
+    result.claims = {
+      holder: answer.holder, kind: answer.kind, issuer: answer.municipality.code,
+      issuedAt: seconds(answer.issued_at), expiresAt: seconds(answer.expires_at),
+    };
+    result.municipality = answer.municipality;
+  }
+  showResult(result);
+}
+
 // ---- start --------------------------------------------------------------------------------
 
 async function loadConfig() {
@@ -214,8 +250,14 @@ function wire() {
     const text = $("paste-text").value;
     if (text.trim()) checkAndShow(text);
   });
+  $("number-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const number = $("number-text").value;
+    if (number.trim()) lookupNumber(number);
+  });
   $("again-button").addEventListener("click", () => {
     $("paste-text").value = "";
+    $("number-text").value = "";
     show("check");
     $("main").focus();
   });
