@@ -9,8 +9,8 @@ export FLASK_APP := backend:create_app
 .PHONY: run test install system-deps lint format contract bench clean
 
 # Debian packages the test suite needs: Chromium and its driver for the browser tests, CJK fonts
-# for Korean text in screenshots and PDFs. Installed once (as root, with apt-get) when missing.
-SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils ffmpeg
+# for Korean text in screenshots, NanumGothic (TrueType) embedded in the printable certificate PDF. Installed once (as root, with apt-get) when missing.
+SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk fonts-nanum poppler-utils ffmpeg
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)

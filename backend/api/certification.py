@@ -247,6 +247,30 @@ def certificate_qr_svg(args: dict[str, Any], certificate_id: str) -> Response:
     return _qr_response(certificate_id, "svg", args["level"])
 
 
+@blp.route("/certificates/<certificate_id>/certificate.pdf", methods=["GET"])
+@requires(Role.CITIZEN, Role.OFFICIAL)
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The printable certificate: one A4 page, Korean font embedded.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
+def certificate_pdf(certificate_id: str) -> Response:
+    """The certificate to print (A4 PDF): name, kind, municipality, dates, QR at level Q,
+    issue number and how to verify. For its holder and the officials of its municipality;
+    `409 certificate_revoked` / `certificate_expired` when it is no longer in force."""
+    verify_url = request.host_url.rstrip("/") + "/verify/"
+    pdf = services.certificate_pdf_for(
+        viewer=current_caller(), certificate_id=certificate_id, verify_url=verify_url
+    )
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="certificate.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 # ---- public verification --------------------------------------------------------------------
 
 

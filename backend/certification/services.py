@@ -51,6 +51,7 @@ from backend.certification.signing import (
 )
 from backend.certification.verification import (
     QrSource,
+    certificate_pdf_for,
     jwks_document,
     lookup_issue_number,
     qr_source_for,
@@ -88,6 +89,7 @@ __all__ = [
     "issue_on_participation_confirmed",
     "expire_certificates",
     "verify_text",
+    "certificate_pdf_for",
     "lookup_issue_number",
     "verification_answer",
     "jwks_document",

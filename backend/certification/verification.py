@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
 from backend.certification.criteria_admin import _visible
 from backend.certification.issue_number import (
@@ -17,7 +17,9 @@ from backend.certification.issue_number import (
 )
 from backend.certification.models import (
     Certificate,
+    CertificateStatus,
 )
+from backend.certification.pdf import render_certificate_pdf
 from backend.certification.qr import render_png, render_svg
 from backend.certification.registry import VerificationRegistry
 from backend.certification.signing import registry
@@ -25,7 +27,7 @@ from backend.certification.token import (
     VerificationResult,
 )
 from backend.clock import SEOUL, system_clock, utcnow
-from backend.errors import NotFound, ValidationFailed
+from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
 from backend.permissions import Role
@@ -131,3 +133,31 @@ def qr_source_for(*, viewer: User, certificate_id: str) -> QrSource:
     if not visible:
         raise NotFound("Certificate not found.", code="certificate_not_found")
     return QrSource(token=row.token, png=row.qr_png)
+
+
+def certificate_pdf_for(*, viewer: User, certificate_id: str, verify_url: str) -> bytes:
+    """The printable A4 PDF of a certificate its holder, or staff of its municipality, may see.
+
+    Only a certificate that is in force is printed: a paper copy of a revoked or expired one
+    would only mislead (its QR would read revoked or expired anyway).
+    """
+
+    certificate = db.session.get(Certificate, certificate_id)
+    visible = certificate is not None and (
+        certificate.user_id == viewer.id
+        if viewer.role == Role.CITIZEN
+        else _visible(viewer, certificate)
+    )
+    if not visible:
+        raise NotFound("Certificate not found.", code="certificate_not_found")
+    status = certificate.current_status
+    if status == CertificateStatus.REVOKED:
+        raise Conflict("The certificate is revoked.", code="certificate_revoked")
+    if status != CertificateStatus.ACTIVE:
+        raise Conflict("The certificate has expired.", code="certificate_expired")
+    return render_certificate_pdf(
+        certificate,
+        verify_url=verify_url,
+        font=current_app.config["CERTIFICATE_PDF_FONT"],
+        bold_font=current_app.config["CERTIFICATE_PDF_BOLD_FONT"],
+    )
