@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from backend.certification.criteria_admin import _visible
 from backend.certification.issue_number import (
     InvalidIssueNumber,
     format_issue_number,
@@ -30,7 +29,7 @@ from backend.clock import SEOUL, system_clock, utcnow
 from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
-from backend.permissions import Role
+from backend.permissions import can_see_certificate
 
 # ---- verification and publication -----------------------------------------------------------
 
@@ -127,10 +126,7 @@ def qr_source_for(*, viewer: User, certificate_id: str) -> QrSource:
             Certificate.user_id, Certificate.municipality_id, Certificate.token, Certificate.qr_png
         ).where(Certificate.id == certificate_id)
     ).first()
-    visible = row is not None and (
-        row.user_id == viewer.id if viewer.role == Role.CITIZEN else _visible(viewer, row)
-    )
-    if not visible:
+    if row is None or not can_see_certificate(viewer, row):
         raise NotFound("Certificate not found.", code="certificate_not_found")
     return QrSource(token=row.token, png=row.qr_png)
 
@@ -141,14 +137,8 @@ def certificate_pdf_for(*, viewer: User, certificate_id: str, verify_url: str) -
     Only a certificate that is in force is printed: a paper copy of a revoked or expired one
     would only mislead (its QR would read revoked or expired anyway).
     """
-
     certificate = db.session.get(Certificate, certificate_id)
-    visible = certificate is not None and (
-        certificate.user_id == viewer.id
-        if viewer.role == Role.CITIZEN
-        else _visible(viewer, certificate)
-    )
-    if not visible:
+    if certificate is None or not can_see_certificate(viewer, certificate):
         raise NotFound("Certificate not found.", code="certificate_not_found")
     status = certificate.current_status
     if status == CertificateStatus.REVOKED:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.committees.models import (
     Committee,
 )
-from backend.committees.shared import _visible
 from backend.errors import PermissionDenied
-from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.participation.services import get_project
 from backend.permissions import (
     Role,
-    scope_to_municipality,
 )
+from backend.rows import get_visible, list_page
 
 # ---- committees -------------------------------------------------------------------------------
 
@@ -48,14 +44,11 @@ def create_committee(
         requires_certificate=requires_certificate,
         created_by_id=actor.id,
     )
-    db.session.add(committee)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        committee,
         actor=actor,
         action="committee.create",
         target_type="committee",
-        target_id=committee.id,
-        municipality_id=committee.municipality_id,
         details={
             "name": committee.name,
             "seats": seats,
@@ -69,14 +62,23 @@ def create_committee(
 
 def get_committee(*, viewer: User, committee_id: str) -> Committee:
     """One committee, if the viewer may see its municipality."""
-    committee = db.session.get(Committee, committee_id)
-    return _visible(viewer, committee, code="committee_not_found", what="Committee")
+    return get_visible(
+        Committee,
+        committee_id,
+        viewer=viewer,
+        message="Committee not found.",
+        code="committee_not_found",
+    )
 
 
 def list_committees(
     *, viewer: User, limit: int, cursor: str | None, project_id: str | None = None
 ) -> Page:
     """Committees the viewer may see, newest first."""
-    query = scope_to_municipality(sa.select(Committee), Committee, viewer)
-    query = where_given(query, {Committee.project_id: project_id})
-    return paginate(query, Committee.id, limit=limit, cursor=cursor)
+    return list_page(
+        Committee,
+        viewer=viewer,
+        filters={Committee.project_id: project_id},
+        limit=limit,
+        cursor=cursor,
+    )

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import utcnow
 from backend.committees.models import (
     Committee,
@@ -19,7 +19,7 @@ from backend.committees.models import (
     RegistrationStatus,
     Stage,
 )
-from backend.committees.shared import _jsonable, _lock, _members_on, _visible
+from backend.committees.shared import _jsonable, _lock, _members_on
 from backend.errors import Conflict, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
@@ -28,6 +28,7 @@ from backend.permissions import (
     can_manage_meetings,
     scope_to_municipality,
 )
+from backend.rows import get_visible
 
 # ---- meetings ---------------------------------------------------------------------------------
 
@@ -139,14 +140,11 @@ def create_meeting(
         updated_at=now,
         **values,
     )
-    db.session.add(meeting)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.create",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={k: _jsonable(v) for k, v in values.items() if k != "agenda"},
     )
     _publish_meeting(
@@ -160,8 +158,8 @@ def create_meeting(
 
 def get_meeting(*, viewer: User, meeting_id: str) -> Meeting:
     """One meeting, if the viewer may see its municipality (with seat counts)."""
-    meeting = _visible(
-        viewer, db.session.get(Meeting, meeting_id), code="meeting_not_found", what="Meeting"
+    meeting = get_visible(
+        Meeting, meeting_id, viewer=viewer, message="Meeting not found.", code="meeting_not_found"
     )
     _count_seats([meeting])
     return meeting
@@ -325,13 +323,11 @@ def update_meeting(*, actor: User, meeting: Meeting, **changes: Any) -> Meeting:
     meeting.status = MeetingStatus.CHANGED
     meeting.sequence += 1
     meeting.updated_at = utcnow()
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.update",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={k: _jsonable(v) for k, v in different.items() if k != "agenda"}
         | ({"agenda": "changed"} if "agenda" in different else {}),
     )
@@ -355,13 +351,11 @@ def cancel_meeting(*, actor: User, meeting: Meeting, reason: str) -> Meeting:
     meeting.cancelled_at = meeting.updated_at = now
     meeting.cancel_reason = reason
     meeting.sequence += 1
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.cancel",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={"reason": reason},
     )
     _publish_meeting(events.MEETING_CANCELLED, meeting, _people_to_tell(meeting))
@@ -386,13 +380,11 @@ def attach_minutes(
     meeting.minutes_url = minutes_url or None
     meeting.minutes_attached_at = meeting.updated_at = now
     meeting.status = MeetingStatus.HELD
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        meeting,
         actor=actor,
         action="meeting.minutes",
         target_type="meeting",
-        target_id=meeting.id,
-        municipality_id=meeting.municipality_id,
         details={"replaced": replaced, "minutes_url": meeting.minutes_url},
     )
     _count_seats([meeting])

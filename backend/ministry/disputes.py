@@ -8,9 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import (
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationFailed,
+    illegal_transition,
+)
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 from backend.ministry.mediation_committee import (
@@ -39,6 +45,7 @@ from backend.permissions import (
     can_see_dispute,
     is_ministry_staff,
 )
+from backend.rows import get_visible
 
 # ---- dispute cases --------------------------------------------------------------------------
 
@@ -75,12 +82,11 @@ def _notify(dispute: Dispute, action: str) -> None:
 
 
 def _audit(actor: User, dispute: Dispute, action: str, **details: Any) -> None:
-    record_audit(
+    save_and_audit(
+        dispute,
         actor=actor,
         action=f"dispute.{action}",
         target_type="dispute",
-        target_id=dispute.id,
-        municipality_id=dispute.municipality_id,
         details={"state": dispute.state.value, **details},
     )
 
@@ -192,10 +198,14 @@ def file_dispute(
 
 def get_dispute(*, viewer: User, dispute_id: str) -> Dispute:
     """A case, for its parties, mediators and the committee only."""
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None or not _sees(viewer, dispute):
-        raise NotFound("Dispute not found.", code="dispute_not_found")
-    return dispute
+    return get_visible(
+        Dispute,
+        dispute_id,
+        viewer=viewer,
+        may_see=_sees,
+        message="Dispute not found.",
+        code="dispute_not_found",
+    )
 
 
 def list_disputes(
@@ -219,12 +229,13 @@ def list_disputes(
 def _move(dispute: Dispute, target: DisputeState) -> None:
     allowed = DISPUTE_TRANSITIONS[dispute.state]
     if target not in allowed:
-        named = ", ".join(s.value for s in allowed) or "none"
-        raise RuleViolation(
-            f"A {dispute.state.value} case cannot become {target.value}; allowed: {named}.",
+        raise illegal_transition(
+            what="case",
+            field="state",
+            current=dispute.state,
+            target=target,
+            allowed=allowed,
             code="dispute_illegal_transition",
-            fields={"state": [f"Allowed moves from {dispute.state.value}: {named}."]},
-            details={"from": dispute.state.value, "to": target.value},
         )
     dispute.state = target
     dispute.updated_at = utcnow()
@@ -423,12 +434,11 @@ def remind_deadlines(*, within_days: int) -> int:
     ).all()
     for dispute in due:
         dispute.deadline_reminded_for = dispute.deadline
-        record_audit(
+        save_and_audit(
+            dispute,
             actor=None,
             action="dispute.deadline_reminder",
             target_type="dispute",
-            target_id=dispute.id,
-            municipality_id=dispute.municipality_id,
             details={"deadline": dispute.deadline.isoformat()},
         )
         events.publish(

@@ -7,11 +7,12 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ministry.indicators import indicator_report
 from backend.ministry.models import (
     CaseFunding,
     FollowUp,
@@ -19,16 +20,15 @@ from backend.ministry.models import (
     Source,
 )
 from backend.ministry.shared import _ensure_ministry
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
-from backend.participation.reports import indicator_report
 from backend.permissions import (
     Role,
-    can_see_municipality,
     is_ministry_staff,
     scope_to_municipality,
 )
+from backend.rows import get_visible, list_page
 
 # ---- selected cases and follow-ups ----------------------------------------------------------
 
@@ -71,14 +71,11 @@ def create_selected_case(
         note=note,
         created_by=actor.id,
     )
-    db.session.add(case)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        case,
         actor=actor,
         action="selected_case.create",
         target_type="selected_case",
-        target_id=case.id,
-        municipality_id=case.municipality_id,
         details={"project_id": project.id, "contest_year": contest_year, "award": case.award},
     )
     return case
@@ -86,10 +83,13 @@ def create_selected_case(
 
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
-    case = db.session.get(SelectedCase, case_id)
-    if case is None or not can_see_municipality(viewer, case.municipality_id):
-        raise NotFound("Selected case not found.", code="selected_case_not_found")
-    return case
+    return get_visible(
+        SelectedCase,
+        case_id,
+        viewer=viewer,
+        message="Selected case not found.",
+        code="selected_case_not_found",
+    )
 
 
 def list_selected_cases(
@@ -101,15 +101,16 @@ def list_selected_cases(
     municipality_id: str | None = None,
 ) -> Page:
     """Selected cases in the viewer's scope, newest first."""
-    query = scope_to_municipality(sa.select(SelectedCase), SelectedCase, viewer)
-    query = where_given(
-        query,
-        {
+    return list_page(
+        SelectedCase,
+        viewer=viewer,
+        filters={
             SelectedCase.contest_year: contest_year,
             SelectedCase.municipality_id: municipality_id,
         },
+        limit=limit,
+        cursor=cursor,
     )
-    return paginate(query, SelectedCase.id, limit=limit, cursor=cursor)
 
 
 def add_case_funding(
@@ -127,13 +128,11 @@ def add_case_funding(
         case_id=case.id, year=year, amount=amount, purpose=purpose.strip(), created_by=actor.id
     )
     db.session.add(funding)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        case,
         actor=actor,
         action="selected_case.funding",
         target_type="selected_case",
-        target_id=case.id,
-        municipality_id=case.municipality_id,
         details={"funding_id": funding.id, "year": year, "amount": amount},
     )
     return funding
@@ -233,13 +232,11 @@ def create_follow_up(
         created_by=actor.id,
     )
     db.session.add(follow_up)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        case,
         actor=actor,
         action="selected_case.follow_up",
         target_type="selected_case",
-        target_id=case.id,
-        municipality_id=case.municipality_id,
         details={"follow_up_id": follow_up.id, "year": year},
     )
     return follow_up

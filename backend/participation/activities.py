@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_date, seoul_day_start, utcnow
 from backend.errors import (
     NotFound,
@@ -146,14 +146,11 @@ def create_activity(
         created_by=actor.id,
     )
     activity.project = project
-    db.session.add(activity)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        activity,
         actor=actor,
         action="activity.create",
         target_type="activity",
-        target_id=activity.id,
-        municipality_id=activity.municipality_id,
         details={"project_id": project.id, "stage": stage_row.stage.value, "kind": kind.value},
     )
     return activity
@@ -261,14 +258,8 @@ def update_activity(*, actor: User, activity: Activity, **changes: Any) -> Activ
             .values(activity_starts_at=activity.starts_at)
         )
     if done:
-        db.session.flush()
-        record_audit(
-            actor=actor,
-            action="activity.update",
-            target_type="activity",
-            target_id=activity.id,
-            municipality_id=activity.municipality_id,
-            details=done,
+        save_and_audit(
+            activity, actor=actor, action="activity.update", target_type="activity", details=done
         )
     return activity
 

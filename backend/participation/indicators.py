@@ -6,7 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.errors import (
     NotFound,
     PermissionDenied,
@@ -14,7 +14,7 @@ from backend.errors import (
 )
 from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.participation.models import (
     ExchangePartner,
     IndicatorKind,
@@ -24,8 +24,8 @@ from backend.participation.models import (
 )
 from backend.permissions import (
     Role,
-    scope_to_municipality,
 )
+from backend.rows import list_page
 
 # ---- indicator records ----------------------------------------------------------------------
 
@@ -87,14 +87,11 @@ def record_indicator(
         note=note,
         created_by=actor.id,
     )
-    db.session.add(record)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        record,
         actor=actor,
         action="indicator_record.create",
         target_type="indicator_record",
-        target_id=record.id,
-        municipality_id=record.municipality_id,
         details={"kind": kind.value, "title": record.title},
     )
     return record
@@ -110,11 +107,16 @@ def list_indicator_records(
     municipality_id: str | None = None,
 ) -> Page:
     """Indicator facts the viewer may see, newest first."""
-    query = scope_to_municipality(sa.select(IndicatorRecord), IndicatorRecord, viewer)
-    query = where_given(query, {IndicatorRecord.kind: kind})
+    query = sa.select(IndicatorRecord)
     if year is not None:
         query = query.where(
             IndicatorRecord.occurred_on.between(date(year, 1, 1), date(year, 12, 31))
         )
-    query = where_given(query, {IndicatorRecord.municipality_id: municipality_id})
-    return paginate(query, IndicatorRecord.id, limit=limit, cursor=cursor)
+    return list_page(
+        IndicatorRecord,
+        query=query,
+        viewer=viewer,
+        filters={IndicatorRecord.kind: kind, IndicatorRecord.municipality_id: municipality_id},
+        limit=limit,
+        cursor=cursor,
+    )

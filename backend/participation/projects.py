@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_day_start
 from backend.errors import (
     NotFound,
@@ -39,6 +39,7 @@ from backend.participation.shared import (
 from backend.permissions import (
     Role,
 )
+from backend.rows import list_page
 
 # ---- projects and stages --------------------------------------------------------------------
 
@@ -84,13 +85,11 @@ def create_project(
                 mode=StageMode.UNCLEAR,
             )
         )
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        project,
         actor=actor,
         action="project.create",
         target_type="project",
-        target_id=project.id,
-        municipality_id=project.municipality_id,
         details={"title": project.title, "status": status.value},
     )
     return project
@@ -175,14 +174,8 @@ def update_project(*, actor: User, project: Project, **changes: Any) -> Project:
             project.field,
             project.status,
         )
-    db.session.flush()
-    record_audit(
-        actor=actor,
-        action="project.update",
-        target_type="project",
-        target_id=project.id,
-        municipality_id=project.municipality_id,
-        details=done,
+    save_and_audit(
+        project, actor=actor, action="project.update", target_type="project", details=done
     )
     return project
 
@@ -254,13 +247,11 @@ def update_stage(
             done[name] = value.value if hasattr(value, "value") else value.isoformat()
             setattr(stage, name, value)
     if done:
-        db.session.flush()
-        record_audit(
+        save_and_audit(
+            stage,
             actor=actor,
             action="stage.update",
             target_type="project_stage",
-            target_id=stage.id,
-            municipality_id=stage.municipality_id,
             details={"stage": stage.stage.value, **done},
         )
     return stage
@@ -275,13 +266,11 @@ def override_stage_mode(
     stage.override_mode = mode
     stage.override_reason = reason.strip() if mode is not None else None
     stage.mode = mode or stage.derived_mode
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        stage,
         actor=actor,
         action="stage.mode_override",
         target_type="project_stage",
-        target_id=stage.id,
-        municipality_id=stage.municipality_id,
         details={
             "stage": stage.stage.value,
             "project_id": stage.project_id,
@@ -324,11 +313,11 @@ def log_government_work(
     )
     db.session.add(work)
     _bump_stage(stage_row.id, government_work=1)
-    record_audit(
+    save_and_audit(
+        work,
         actor=actor,
         action="government_work.create",
         target_type="government_work",
-        target_id=work.id,
         municipality_id=project.municipality_id,
         details={"project_id": project.id, "stage": stage_row.stage.value},
     )
@@ -339,9 +328,12 @@ def list_government_work(
     *, project: Project, limit: int, cursor: str | None, stage: Stage | None = None
 ) -> Page:
     """Government work logged for a project, newest first."""
-    query = sa.select(GovernmentWork).where(GovernmentWork.project_id == project.id)
-    query = where_given(query, {GovernmentWork.stage: stage})
-    return paginate(query, GovernmentWork.id, limit=limit, cursor=cursor)
+    return list_page(
+        GovernmentWork,
+        filters={GovernmentWork.project_id: project.id, GovernmentWork.stage: stage},
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def project_with_stages(*, viewer: User, project_id: str) -> Project:
