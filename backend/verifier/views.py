@@ -21,6 +21,7 @@ from flask import (
     send_from_directory,
 )
 
+from backend.api.auth import public
 from backend.config import PROJECT_ROOT
 
 APP_DIR = PROJECT_ROOT / "verifier" / "app"
@@ -47,6 +48,7 @@ bp = Blueprint("verifier_app", __name__)
 
 
 @bp.get("/verify")
+@public
 def verify_root() -> Response:
     """The app lives under /verify/ (the service worker's scope needs the slash)."""
     return redirect("/verify/", code=308)
@@ -54,6 +56,7 @@ def verify_root() -> Response:
 
 @bp.get("/verify/")
 @bp.get("/verify/<name>")
+@public
 def shell_file(name: str = "index.html") -> Response:
     """A file of the app shell; revalidated on every load so a new version is seen at once."""
     if name not in SHELL_FILES:
@@ -66,6 +69,7 @@ def shell_file(name: str = "index.html") -> Response:
 
 
 @bp.get("/verify/vendor/jsQR.js")
+@public
 def jsqr() -> Response:
     """The bundled QR decoder (jsQR from verifier/package-lock.json), the camera's fallback."""
     if not JSQR_FILE.is_file():
@@ -76,6 +80,7 @@ def jsqr() -> Response:
 
 
 @bp.get("/verify/config.json")
+@public
 def app_config() -> Response:
     """The app's settings: how often to refresh trust data, when it counts as stale."""
     config = current_app.config

@@ -1,4 +1,4 @@
-"""certificates: printed issue numbers (발급번호)
+"""certificates: printed issue numbers (발급번호); door check-in scans (check_in_scans)
 
 Revision ID: 0011
 Revises: 0008
@@ -8,12 +8,17 @@ Every certificate gets a random 16-digit issue number with a Damm check digit (s
 backend/certification/issue_number.py). Existing certificates are given one here, drawn the same
 way, before the column becomes NOT NULL and UNIQUE; `batch_alter_table` rebuilds the table on
 SQLite, which cannot alter a column in place.
+
+`check_in_scans` keeps every ticket scan a door device sent (online or queued offline), keyed
+by the device's scan id, so that a re-sent queue counts once and conflicts are remembered.
 """
 
 import secrets
 
 import sqlalchemy as sa
 from alembic import op
+
+from backend.dbtypes import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0011"
@@ -65,7 +70,40 @@ def upgrade():
         )
 
 
+    op.create_table(
+        "check_in_scans",
+        sa.Column("id", sa.String(length=26), nullable=False),
+        sa.Column("scan_id", sa.String(length=64), nullable=False),
+        sa.Column("meeting_id", sa.String(length=26), nullable=False),
+        sa.Column("registration_id", sa.String(length=26), nullable=True),
+        sa.Column("scanned_by_id", sa.String(length=26), nullable=False),
+        sa.Column("device_id", sa.String(length=64), nullable=True),
+        sa.Column("offline", sa.Boolean(), nullable=False),
+        sa.Column("scanned_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["meeting_id"], ["meetings.id"], name=op.f("fk_check_in_scans_meeting_id_meetings")
+        ),
+        sa.ForeignKeyConstraint(
+            ["registration_id"],
+            ["meeting_registrations.id"],
+            name=op.f("fk_check_in_scans_registration_id_meeting_registrations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["scanned_by_id"], ["users.id"], name=op.f("fk_check_in_scans_scanned_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_check_in_scans")),
+        sa.UniqueConstraint("scan_id", name=op.f("uq_check_in_scans_scan_id")),
+    )
+    op.create_index(
+        "ix_check_in_scans_meeting", "check_in_scans", ["meeting_id", "received_at"], unique=False
+    )
+
+
 def downgrade():
+    op.drop_index("ix_check_in_scans_meeting", table_name="check_in_scans")
+    op.drop_table("check_in_scans")
     with op.batch_alter_table("certificates", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_certificates_issue_number"), type_="unique")
         batch_op.drop_column("issue_number")
