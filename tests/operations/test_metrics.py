@@ -133,6 +133,20 @@ def test_metrics_are_refused_from_outside_without_the_token(app, client, monkeyp
     assert allowed.status_code == 200 and b"coproduction_outbox_pending" in allowed.data
 
 
+def test_a_forged_forwarded_address_does_not_open_the_metrics(app, client, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))
+    forged = client.get(
+        "/metrics",
+        environ_overrides={"REMOTE_ADDR": "203.0.113.9"},
+        headers={"X-Forwarded-For": "127.0.0.1"},
+    )
+    assert forged.status_code == 403
+    through_local_proxy = client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert through_local_proxy.status_code == 200
+
+
 def test_pool_gauges_follow_checkouts(app, client):
     from backend.operations.metrics import DB_CONNECTIONS_IN_USE
 
