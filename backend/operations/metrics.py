@@ -103,7 +103,12 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         from backend.identity.models import User
-        from backend.notifications.models import DeliveryCounter, OutboxMessage, OutboxStatus
+        from backend.notifications.models import (
+            DeliveryCounter,
+            NotificationEvent,
+            OutboxMessage,
+            OutboxStatus,
+        )
 
         now = utcnow()
         claimed = sa.and_(
@@ -130,6 +135,19 @@ class DatabaseCollector(Collector):
             "coproduction_outbox_oldest_due_age_seconds",
             "How long the oldest due, unsent push has been due (0 when none).",
             _age_seconds(oldest_due, now),
+        )
+        events, oldest_event = db.session.execute(
+            sa.select(sa.func.count(), sa.func.min(NotificationEvent.created_at))
+        ).one()
+        yield GaugeMetricFamily(
+            "coproduction_notification_events_pending",
+            "Domain events not yet fanned out into inbox entries and pushes by a worker.",
+            events,
+        )
+        yield GaugeMetricFamily(
+            "coproduction_notification_events_oldest_age_seconds",
+            "How long the oldest event has waited for fan-out (0 when none).",
+            _age_seconds(oldest_event, now),
         )
         pushes = CounterMetricFamily(
             "coproduction_pushes",

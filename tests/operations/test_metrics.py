@@ -112,6 +112,7 @@ def test_outbox_depth_age_and_push_totals_come_from_the_database(client, municip
     assert _value(values, "coproduction_outbox_due") == 1
     assert 89 <= _value(values, "coproduction_outbox_oldest_due_age_seconds") < 600
     assert _value(values, "coproduction_pushes_total", outcome="sent") == 7
+    assert _value(values, "coproduction_notification_events_pending") == 0
     assert _value(values, "coproduction_pushes_total", outcome="tokens_pruned") == 2
 
 
