@@ -38,7 +38,9 @@ system-deps:
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@# The inbox is filled by the notification worker: fan out events beside the server.
+	$(BIN)/flask notifications fan-out & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: install system-deps

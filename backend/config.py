@@ -50,8 +50,6 @@ def load_config() -> dict[str, Any]:
         "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or secret,
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30)),
-        "JWT_TOKEN_LOCATION": ["headers"],
-        "JWT_ERROR_MESSAGE_KEY": "message",
         "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
         "CHECK_IN_WINDOW_SECONDS": _env_int("CHECK_IN_WINDOW_SECONDS", 60),
@@ -113,9 +111,6 @@ def load_config() -> dict[str, Any]:
         # Per client address and per worker, in memory (token bucket): sustained rate and burst.
         "CERTIFICATE_VERIFY_RATE": float(os.environ.get("CERTIFICATE_VERIFY_RATE", 10)),
         "CERTIFICATE_VERIFY_BURST": _env_int("CERTIFICATE_VERIFY_BURST", 60),
-        # Answer well-formed scans in front of Flask (see backend/api/certification.py).
-        "CERTIFICATE_VERIFY_FAST_PATH": os.environ.get("CERTIFICATE_VERIFY_FAST_PATH", "1") != "0",
-        "RECORD_FAST_PATH": os.environ.get("RECORD_FAST_PATH", "1") != "0",
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
         # Operations (backend/operations, backend/ratelimit.py; README's runbook).

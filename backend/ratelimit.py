@@ -53,18 +53,27 @@ class Limiter(Protocol):
 class WindowLimiter:
     """At most `amount` hits per `seconds` per key (moving window) in a `limits` store."""
 
+    #: After a store failure, requests skip the store this long instead of each waiting for
+    #: its connect timeout while Redis is down.
+    PAUSE_AFTER_FAILURE_SECONDS = 5.0
+
     def __init__(self, *, name: str, amount: int, seconds: int, storage: Storage, prefix: str):
         self.name = name
         self._item = RateLimitItemPerSecond(max(1, amount), max(1, seconds), namespace=prefix)
         self._strategy = MovingWindowRateLimiter(storage)
+        self._paused_until = 0.0
 
     def retry_after(self, key: str) -> int:
         """Take one hit for `key`: 0 when allowed, else whole seconds until one is."""
+        if time.monotonic() < self._paused_until:
+            BACKEND_ERRORS.labels(self.name).inc()
+            return 0
         try:
             if self._strategy.hit(self._item, self.name, key):
                 return 0
             reset_at = self._strategy.get_window_stats(self._item, self.name, key).reset_time
         except Exception as error:  # any store failure fails open, see above
+            self._paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE_SECONDS
             BACKEND_ERRORS.labels(self.name).inc()
             log.warning("rate limit %s: store failed (%s), request let through", self.name, error)
             return 0

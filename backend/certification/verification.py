@@ -35,10 +35,8 @@ from backend.permissions import can_see_certificate
 
 
 def verify_text(text: str, *, app: Flask | None = None) -> dict[str, Any]:
-    """The public answer for scanned text: status, time checked, and only what the QR shows.
-
-    With `app` given it needs no app context (the verification fast path runs before Flask).
-    """
+    """The public answer for scanned text: status, time checked, how fresh the keys and
+    revocations are, and only what the QR shows. With `app` given it needs no app context."""
     now = app.extensions.get("clock", system_clock)() if app is not None else utcnow()
     found = registry(app)
     return verification_answer(found.check(text, now), now, registry_=found)
@@ -77,6 +75,11 @@ def verification_answer(
         "status": result.status.value,
         "checked_at": now.astimezone(SEOUL).replace(microsecond=0).isoformat(),
     }
+    # How fresh the keys and revocations behind the answer are: older than checked_at only
+    # while the database is unreachable (the answer then comes from the last copy in memory).
+    confirmed = (registry_ or registry()).confirmed_at
+    if confirmed is not None:
+        answer["revocations_as_of"] = confirmed.astimezone(SEOUL).replace(microsecond=0).isoformat()
     claims = result.claims
     if claims is not None:
         answer["holder"] = claims.holder

@@ -11,7 +11,7 @@ from backend.identity.models import User
 from backend.pagination import Page
 from backend.participation.services import get_project
 from backend.permissions import (
-    Role,
+    is_municipal_official,
 )
 from backend.rows import get_visible, list_page
 
@@ -29,7 +29,7 @@ def create_committee(
     project_id: str | None = None,
 ) -> Committee:
     """An official sets up a committee of their municipality (optionally of a project)."""
-    if actor.role != Role.OFFICIAL or actor.municipality_id is None:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only officials of a municipality create committees.")
     if project_id is not None:
         # Another municipality's project is "not found", as everywhere else (tenancy).
@@ -62,13 +62,7 @@ def create_committee(
 
 def get_committee(*, viewer: User, committee_id: str) -> Committee:
     """One committee, if the viewer may see its municipality."""
-    return get_visible(
-        Committee,
-        committee_id,
-        viewer=viewer,
-        message="Committee not found.",
-        code="committee_not_found",
-    )
+    return get_visible(Committee, committee_id, viewer, "committee_not_found")
 
 
 def list_committees(

@@ -24,10 +24,10 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.pagination import Page
 from backend.permissions import (
-    Role,
     can_manage_meetings,
     can_see_personal_row,
     can_see_ticket,
+    is_citizen_of,
 )
 from backend.rows import get_visible, list_page
 
@@ -68,7 +68,7 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
     Before the priority window nobody may register; during it only committee members and
     certified model citizens; from the general opening everyone of the municipality.
     """
-    if actor.role != Role.CITIZEN or actor.municipality_id != meeting.municipality_id:
+    if not is_citizen_of(actor, meeting.municipality_id):
         raise PermissionDenied("Only citizens of the municipality register for its meetings.")
     meeting = _lock(Meeting, meeting)
     now = utcnow()
@@ -148,12 +148,7 @@ def _retier_after_dismissal(appointment: Appointment) -> None:
 def get_registration(*, viewer: User, registration_id: str) -> Registration:
     """One registration: citizens see their own, staff those of their municipality."""
     registration = get_visible(
-        Registration,
-        registration_id,
-        viewer=viewer,
-        may_see=can_see_personal_row,
-        message="Registration not found.",
-        code="registration_not_found",
+        Registration, registration_id, viewer, "registration_not_found", can_see_personal_row
     )
     _describe([registration], owner=registration.user_id == viewer.id)
     return registration
@@ -247,12 +242,7 @@ def list_my_registrations(
 def ticket_png(*, viewer: User, registration_id: str) -> bytes:
     """The QR image of a live registration's ticket (its registrant, or the meeting's staff)."""
     registration = get_visible(
-        Registration,
-        registration_id,
-        viewer=viewer,
-        may_see=can_see_ticket,
-        message="Registration not found.",
-        code="registration_not_found",
+        Registration, registration_id, viewer, "registration_not_found", can_see_ticket
     )
     if registration.status == RegistrationStatus.CANCELLED:
         raise RuleViolation("The registration was cancelled.", code="registration_cancelled")

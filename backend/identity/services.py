@@ -27,7 +27,6 @@ from backend.identity.models import AuthSession, Municipality, User, account_usa
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
 from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
-from backend.rawsql import Read
 
 _PHONE_DIGITS = re.compile(r"\D")
 
@@ -404,19 +403,6 @@ SESSION_CALLER = (
 #: The same check loading both objects. Built once: every signed-in request runs it, and
 #: constructing the statement cost as much as running it (about 100 us of the session check).
 _SESSION_USER = SESSION_CALLER.with_only_columns(User, AuthSession)
-
-
-def session_caller_read(*, user_id: str, session_id: str) -> Read:
-    """The read of `load_session_user` for a raw connection (`session_caller` judges it)."""
-    return Read(SESSION_CALLER, {"session_id": session_id, "user_id": user_id})
-
-
-def session_caller(row: tuple | None, *, now: datetime) -> SessionCaller | None:
-    """The caller that `session_caller_read` found, None when the login may not act."""
-    if row is None:
-        return None
-    caller = SessionCaller(*row)
-    return caller if session_admits(caller, caller, now=now) else None
 
 
 def end_session(*, session: AuthSession) -> None:

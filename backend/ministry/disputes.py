@@ -42,7 +42,10 @@ from backend.pagination import Page, paginate, where_given
 from backend.participation import services as participation
 from backend.permissions import (
     Role,
+    can_file_dispute,
     can_see_dispute,
+    can_withdraw_dispute,
+    is_dispute_party,
     is_ministry_staff,
 )
 from backend.rows import get_visible
@@ -104,7 +107,7 @@ def file_dispute(
     """A municipality's official, or its private partner (a citizen), files a case about one of
     the municipality's projects; the other side is named by user or, outside the platform, by
     name (a residents' group, a company)."""
-    if actor.role not in (Role.OFFICIAL, Role.CITIZEN) or not actor.municipality_id:
+    if not can_file_dispute(actor):
         raise PermissionDenied("Only officials and citizens file dispute cases.")
     project = participation.get_project(viewer=actor, project_id=project_id)
     if project.municipality_id != actor.municipality_id:
@@ -198,14 +201,7 @@ def file_dispute(
 
 def get_dispute(*, viewer: User, dispute_id: str) -> Dispute:
     """A case, for its parties, mediators and the committee only."""
-    return get_visible(
-        Dispute,
-        dispute_id,
-        viewer=viewer,
-        may_see=_sees,
-        message="Dispute not found.",
-        code="dispute_not_found",
-    )
+    return get_visible(Dispute, dispute_id, viewer, "dispute_not_found", _sees)
 
 
 def list_disputes(
@@ -311,12 +307,8 @@ def close_unsettled(*, actor: User, dispute: Dispute, reason: str) -> Dispute:
 
 def withdraw_dispute(*, actor: User, dispute: Dispute, reason: str = "") -> Dispute:
     """The filing side withdraws the case (the filer, or an official for the municipality)."""
-    on_filing_side = actor.id == dispute.filed_by_id or (
-        dispute.filer_side == Side.GOVERNMENT
-        and actor.role == Role.OFFICIAL
-        and actor.municipality_id == dispute.municipality_id
-    )
-    if not on_filing_side:
+    government_side = dispute.filer_side == Side.GOVERNMENT
+    if not can_withdraw_dispute(actor, dispute, government_side=government_side):
         raise PermissionDenied("Only the filing side may withdraw a case.")
     _move(dispute, DS.WITHDRAWN)
     dispute.outcome = reason or None
@@ -334,13 +326,6 @@ def _ensure_open_for_work(dispute: Dispute) -> None:
         )
 
 
-def _is_party(user: User, dispute: Dispute) -> bool:
-    """Parties are the party users and, for the government side, the municipality's officials."""
-    return user.id in dispute.party_user_ids or (
-        user.role == Role.OFFICIAL and user.municipality_id == dispute.municipality_id
-    )
-
-
 def assign_mediator(*, actor: User, dispute: Dispute, member_id: str) -> Dispute:
     """Assign a serving committee member who is not a party to the case."""
     _ensure_runs_mediation(actor)
@@ -350,7 +335,7 @@ def assign_mediator(*, actor: User, dispute: Dispute, member_id: str) -> Dispute
     )
     if member is None:
         raise NotFound("Committee member not found.", code="mediation_member_not_found")
-    if _is_party(member.user, dispute):
+    if is_dispute_party(member.user, dispute):
         raise RuleViolation(
             "A party to the case cannot mediate it.",
             code="mediator_is_party",

@@ -24,8 +24,7 @@ from backend.pagination import Page, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
 from backend.permissions import (
-    Role,
-    is_ministry_staff,
+    can_write_follow_up,
     scope_to_municipality,
 )
 from backend.rows import get_visible, list_page
@@ -83,13 +82,7 @@ def create_selected_case(
 
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
-    return get_visible(
-        SelectedCase,
-        case_id,
-        viewer=viewer,
-        message="Selected case not found.",
-        code="selected_case_not_found",
-    )
+    return get_visible(SelectedCase, case_id, viewer, "selected_case_not_found")
 
 
 def list_selected_cases(
@@ -170,10 +163,7 @@ def create_follow_up(
     """The yearly follow-up of a case: indicators from live data for that year, plus only what
     the platform lacks (whether the project ran on off the platform, a satisfaction figure when
     no survey was answered), asked once a year of the municipality."""
-    if not (
-        is_ministry_staff(actor)
-        or (actor.role == Role.OFFICIAL and actor.municipality_id == case.municipality_id)
-    ):
+    if not can_write_follow_up(actor, case):
         raise PermissionDenied("Only the municipality's officials or ministry staff may do this.")
     if not case.contest_year < year <= seoul_today().year:
         raise ValidationFailed(

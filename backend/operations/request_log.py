@@ -9,6 +9,7 @@ and no line may hold either.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -16,6 +17,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +35,17 @@ log = logging.getLogger("coproduction.request")
 def current_request_id() -> str | None:
     """The id of the request being served in this context, if any (for other log lines)."""
     return _current_request_id.get()
+
+
+@contextlib.contextmanager
+def bind_request_id(request_id: str | None) -> Iterator[None]:
+    """Stamp every log line written inside the block with `request_id` (e.g. a push worker
+    sending the pushes one request caused, with the id stored on their row)."""
+    token = _current_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        _current_request_id.reset(token)
 
 
 def new_request_id() -> str:
@@ -76,8 +89,11 @@ def _stamp_request_ids() -> None:
 
     def stamped(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        if not hasattr(record, "request_id"):
-            record.request_id = _current_request_id.get()
+        # Only inside a request (or bind_request_id): elsewhere `extra={"request_id": ...}`
+        # must stay possible, and logging refuses an extra that overwrites an attribute.
+        request_id = _current_request_id.get()
+        if request_id is not None:
+            record.request_id = request_id
         return record
 
     stamped._stamps_request_id = True  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ from backend.participation.models import (
     PromotionChannel,
 )
 from backend.permissions import (
-    Role,
+    is_municipal_official,
 )
 from backend.rows import list_page
 
@@ -42,7 +42,7 @@ def record_indicator(
     note: str = "",
 ) -> IndicatorRecord:
     """An official records an indicator fact of their municipality."""
-    if actor.role != Role.OFFICIAL or not actor.municipality_id:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only officials record indicator facts.")
     if kind == IndicatorKind.PROMOTION and channel is None:
         raise ValidationFailed(

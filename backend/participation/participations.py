@@ -44,6 +44,7 @@ from backend.participation.shared import (
 from backend.permissions import (
     Role,
     can_see_participation,
+    is_citizen_of,
 )
 from backend.rows import get_visible, list_page
 
@@ -132,7 +133,7 @@ def _rejoin(existing: Participation, activity: Activity) -> Participation:
 
 def join_activity(*, actor: User, activity: Activity) -> Participation:
     """A citizen joins an activity of their municipality (a seat is taken; full is a 409)."""
-    if actor.role != Role.CITIZEN or actor.municipality_id != activity.municipality_id:
+    if not is_citizen_of(actor, activity.municipality_id):
         raise NotFound("Activity not found.", code="activity_not_found")
     if activity.project.status != ProjectStatus.ACTIVE:
         raise RuleViolation("The project is not open for participation.", code="project_not_open")
@@ -282,12 +283,7 @@ def check_in(*, actor: User, activity: Activity, code: str) -> Participation:
 def get_participation(*, viewer: User, participation_id: str) -> Participation:
     """A participation: the citizen's own, or one of the staff's municipality."""
     return get_visible(
-        Participation,
-        participation_id,
-        viewer=viewer,
-        may_see=can_see_participation,
-        message="Participation not found.",
-        code="participation_not_found",
+        Participation, participation_id, viewer, "participation_not_found", can_see_participation
     )
 
 

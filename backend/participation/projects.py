@@ -37,7 +37,7 @@ from backend.participation.shared import (
     _visible_projects,
 )
 from backend.permissions import (
-    Role,
+    is_municipal_official,
 )
 from backend.rows import list_page
 
@@ -56,7 +56,7 @@ def create_project(
     visibility: Visibility = Visibility.PUBLIC,
 ) -> Project:
     """An official opens a project of their municipality, with its four stages."""
-    if actor.role != Role.OFFICIAL or not actor.municipality_id:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only officials create projects.")
     _check_dates(starts_on, ends_on)
     project = Project(

@@ -22,7 +22,7 @@ from backend.dbtypes import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

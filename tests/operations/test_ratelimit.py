@@ -69,8 +69,9 @@ def test_unreachable_redis_lets_requests_through_and_readyz_says_so(app, client,
     try:
         limiter = ratelimit.limiter(app, "test-down", amount=1, seconds=60)
         assert [limiter.retry_after("k") for _ in range(3)] == [0, 0, 0]
+        # Named, but still serving: the limits fail open, and every server shares the Redis.
         ready = client.get("/readyz")
-        assert ready.status_code == 503 and ready.json == {"status": "redis_unreachable"}
+        assert ready.status_code == 200 and ready.json == {"status": "redis_unreachable"}
     finally:
         ratelimit.reset(app)
 

@@ -80,3 +80,21 @@ def test_other_log_lines_written_during_a_request_carry_its_id(app, client, capl
         if record.name == "backend.test":
             seen.append(json.loads(formatter.format(record)))
     assert seen and seen[0]["request_id"] == "inner-1" and seen[0]["message"] == "inside"
+
+
+def test_a_worker_can_stamp_its_lines_with_the_id_of_the_request_that_caused_them(caplog):
+    from backend.operations.request_log import bind_request_id
+
+    caplog.set_level(logging.INFO)
+    worker = logging.getLogger("backend.notifications.test")
+    with bind_request_id("req-from-the-outbox-row"):
+        worker.info("push sent")
+    worker.info("idle", extra={"request_id": "given-explicitly"})
+    worker.info("idle again")
+    formatter = JsonFormatter()
+    lines = [json.loads(formatter.format(r)) for r in caplog.records if r.name == worker.name]
+    assert [line.get("request_id") for line in lines] == [
+        "req-from-the-outbox-row",
+        "given-explicitly",
+        None,
+    ]
