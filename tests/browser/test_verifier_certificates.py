@@ -195,3 +195,19 @@ def test_typed_issue_number(page, demo_certificate) -> None:
     page.fill("#number-text", number)
     page.click("#number-submit")
     assert "인터넷 연결이 필요" in page.inner_text("#number-error")
+
+
+def test_no_trust_data_yet_says_so_instead_of_unknown_key(page, demo_certificate) -> None:
+    # First opened with no network: no keys, so no certificate can be judged.
+    page.goto("/verify/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.context.set_offline(True)
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.fill("#paste-text", demo_certificate["qr_text"])
+    page.click("#paste-submit")
+    page.wait_for_selector("#paste-error:not(:empty)")
+    assert "신뢰 정보를 아직 받지 못했습니다" in page.inner_text("#paste-error")
+    assert page.is_hidden("#screen-result")

@@ -176,6 +176,13 @@ export function showResult(result) {
 
 /** Check pasted or scanned text in the browser and show the answer. */
 export async function checkAndShow(text) {
+  if (!state.raw && !(await refreshTrust())) {
+    // Without keys every certificate would read "unknown key": say what is missing instead.
+    show("check");
+    $("paste-error").textContent = t("trust_none");
+    return null;
+  }
+  $("paste-error").textContent = "";
   if (!state.trust) await useRaw(state.raw);
   let result = await checkText(text, state.trust, trustedNow());
   if (result.status === "unknown_key" && navigator.onLine) {

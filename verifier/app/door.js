@@ -30,6 +30,15 @@ addMessages({
     door_waitlisted: "대기 중인 신청입니다.",
     door_offline: "오프라인입니다. 연결되면 다시 확인해 주세요.",
     door_other: "확인하지 못했습니다: {message}",
+    door_admitted_offline: "입장 완료 (오프라인, 전송 대기): {name}",
+    door_not_on_list: "이 회의의 확정 명단에 없는 티켓입니다.",
+    door_queue: "전송 대기 {n}건",
+    door_conflicts: "확인 필요 ({n})",
+    outcome_conflict_other_device: "다른 기기에서 먼저 입장 처리됨",
+    outcome_conflict_cancelled: "오프라인 중 신청이 취소됨",
+    outcome_ticket_invalid: "유효하지 않은 티켓",
+    outcome_ticket_wrong_meeting: "다른 회의의 티켓",
+    outcome_other: "확인 필요",
   },
   en: {
     door_title: "Meeting door check-in",
@@ -56,12 +65,49 @@ addMessages({
     door_waitlisted: "This registration is on the waitlist.",
     door_offline: "You are offline. Please check again once connected.",
     door_other: "Could not check: {message}",
+    door_admitted_offline: "Admitted (offline, to be sent): {name}",
+    door_not_on_list: "This ticket is not on the meeting's confirmed list.",
+    door_queue: "{n} scans waiting to be sent",
+    door_conflicts: "To check ({n})",
+    outcome_conflict_other_device: "Admitted first on another device",
+    outcome_conflict_cancelled: "Registration cancelled while offline",
+    outcome_ticket_invalid: "Ticket not valid",
+    outcome_ticket_wrong_meeting: "Ticket for another meeting",
+    outcome_other: "To check",
   },
 });
 
 const $ = (id) => document.getElementById(id);
 const TOKEN = "verifier.door.token";
-const door = { meeting: null, registrations: [] };
+const door = { meeting: null, registrations: [], queue: [], conflicts: [] };
+const DEVICE = "verifier.door.device";
+
+function deviceId() {
+  let id = localStorage.getItem(DEVICE);
+  if (!id) {
+    id = `door-${crypto.randomUUID()}`;
+    localStorage.setItem(DEVICE, id);
+  }
+  return id;
+}
+
+// The meeting's list and the scans not yet sent survive a reload (and a dead battery's restart).
+const storeKey = () => `verifier.door.meeting.${door.meeting.id}`;
+
+function save() {
+  localStorage.setItem(storeKey(), JSON.stringify({ meeting: door.meeting, registrations: door.registrations, queue: door.queue }));
+}
+
+function restore(meeting) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(`verifier.door.meeting.${meeting.id}`) || "null");
+    door.registrations = saved?.registrations || [];
+    door.queue = saved?.queue || [];
+  } catch {
+    door.registrations = [];
+    door.queue = [];
+  }
+}
 
 async function api(method, path, body) {
   const headers = { Accept: "application/json" };
@@ -99,6 +145,11 @@ function template() {
         <input id="door-ticket" autocomplete="off" autocapitalize="characters" spellcheck="false">
         <button class="secondary" type="submit" data-i18n="door_check"></button>
       </form>
+      <p id="door-queue" class="hint" role="status"></p>
+      <div id="door-conflicts-box" hidden>
+        <h3 id="door-conflicts-title"></h3>
+        <ul id="door-conflicts" class="list"></ul>
+      </div>
       <h3 id="door-expected-title"></h3>
       <ul id="door-expected" class="list"></ul>
     </div>
@@ -150,15 +201,58 @@ function showLogin() {
 async function loadRegistrations() {
   const items = [];
   let cursor = null;
-  do {
-    const query = `?status=confirmed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const answer = await api("GET", `/api/v1/meetings/${door.meeting.id}/registrations${query}`);
-    if (answer.status !== 200) break;
-    items.push(...answer.data.items);
-    cursor = answer.data.next_cursor;
-  } while (cursor);
+  try {
+    do {
+      const query = `?status=confirmed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const answer = await api("GET", `/api/v1/meetings/${door.meeting.id}/registrations${query}`);
+      if (answer.status !== 200) throw new Error("list");
+      items.push(...answer.data.items);
+      cursor = answer.data.next_cursor;
+    } while (cursor);
+  } catch {
+    return renderCounts(); // offline: keep the saved list
+  }
+  // Scans still queued here are admissions the server does not know yet: keep them marked.
+  const queued = new Set(door.queue.map((scan) => scan.registrationId));
+  for (const item of items) {
+    const old = door.registrations.find((r) => r.id === item.id);
+    if (!item.checked_in_at && queued.has(item.id) && old) item.checked_in_at = old.checked_in_at;
+  }
   door.registrations = items;
+  save();
   renderCounts();
+}
+
+async function loadConflicts() {
+  try {
+    const answer = await api("GET", `/api/v1/meetings/${door.meeting.id}/check-in-conflicts`);
+    if (answer.status === 200) door.conflicts = answer.data.items;
+  } catch {
+    // offline: the last known conflicts stay on screen
+  }
+  renderCounts();
+}
+
+/** Send the queued offline scans; the server counts each scan id once, so resending is safe. */
+async function flushQueue() {
+  if (!door.meeting || !door.queue.length || !navigator.onLine) return;
+  const sending = door.queue.slice(0, 500);
+  let answer;
+  try {
+    answer = await api("POST", `/api/v1/meetings/${door.meeting.id}/check-in-scans`, {
+      device_id: deviceId(),
+      scans: sending.map(({ scan_id, ticket, scanned_at }) => ({ scan_id, ticket, scanned_at, offline: true })),
+    });
+  } catch {
+    return; // still offline; the queue stays
+  }
+  if (answer.status !== 200) return;
+  const sent = new Set(answer.data.items.map((item) => item.scan_id));
+  door.queue = door.queue.filter((scan) => !sent.has(scan.scan_id));
+  save();
+  await loadRegistrations();
+  await loadConflicts();
+  if (door.queue.length) await flushQueue();
 }
 
 function renderCounts() {
@@ -166,6 +260,20 @@ function renderCounts() {
   const expected = all.filter((r) => !r.checked_in_at);
   $("door-count").textContent = t("door_count", { in: all.length - expected.length, all: all.length });
   $("door-expected-title").textContent = t("door_expected", { n: expected.length });
+  $("door-queue").textContent = door.queue.length ? t("door_queue", { n: door.queue.length }) : "";
+  $("door-queue").dataset.count = String(door.queue.length);
+  $("door-conflicts-box").hidden = door.conflicts.length === 0;
+  $("door-conflicts-title").textContent = t("door_conflicts", { n: door.conflicts.length });
+  $("door-conflicts").replaceChildren(
+    ...door.conflicts.map((c) => {
+      const li = document.createElement("li");
+      li.dataset.outcome = c.outcome;
+      const known = t(`outcome_${c.outcome}`);
+      const what = known === `outcome_${c.outcome}` ? t("outcome_other") : known;
+      li.textContent = `${c.attendee_name || "?"} — ${what}`;
+      return li;
+    }),
+  );
   const list = $("door-expected");
   list.replaceChildren(
     ...expected.map((r) => {
@@ -178,11 +286,16 @@ function renderCounts() {
 
 async function openMeeting(meeting) {
   door.meeting = meeting;
+  door.conflicts = [];
+  restore(meeting);
   $("door-meetings").hidden = true;
   $("door-meeting").hidden = false;
   $("door-meeting-title").textContent = meeting.title;
   $("door-outcome").hidden = true;
+  renderCounts();
   await loadRegistrations();
+  await loadConflicts();
+  await flushQueue();
 }
 
 const OUTCOMES = {
@@ -202,31 +315,59 @@ function outcome(kind, text) {
   el.textContent = text;
 }
 
-/** Check one ticket in online; answers the outcome kind shown. */
+function admittedLocally(registration) {
+  registration.checked_in_at = new Date().toISOString();
+  save();
+  renderCounts();
+}
+
+/** With no network: admit from the saved confirmed list and queue the scan for later. */
+function checkOffline(text) {
+  const match = /^MT1:([0-9A-Z]{26}):/i.exec(text.trim());
+  const registration = match && door.registrations.find((r) => r.id === match[1].toUpperCase());
+  if (!registration) return outcome("not_valid", t("door_not_on_list"));
+  const name = registration.attendee.display_name;
+  if (registration.checked_in_at) return outcome("already", t("door_already", { name }));
+  door.queue.push({
+    scan_id: crypto.randomUUID(),
+    ticket: text.trim(),
+    scanned_at: new Date().toISOString(),
+    registrationId: registration.id,
+  });
+  admittedLocally(registration);
+  return outcome("admitted", t("door_admitted_offline", { name }));
+}
+
+/** Check one ticket in: online through the server's one rule, offline from the saved list. */
 async function checkTicket(text) {
   show("door");
-  if (!navigator.onLine) return outcome("offline", t("door_offline"));
+  if (!navigator.onLine) return checkOffline(text);
   let answer;
   try {
-    answer = await api("POST", `/api/v1/meetings/${door.meeting.id}/check-in`, { ticket: text.trim() });
+    answer = await api("POST", `/api/v1/meetings/${door.meeting.id}/check-in-scans`, {
+      device_id: deviceId(),
+      scans: [{ scan_id: crypto.randomUUID(), ticket: text.trim(), scanned_at: new Date().toISOString(), offline: false }],
+    });
   } catch {
-    return outcome("offline", t("door_offline"));
+    return checkOffline(text); // the network dropped without the browser noticing yet
   }
-  if (answer.status === 200) {
-    const registration = answer.data.registration;
-    const name = registration.attendee.display_name;
-    const known = door.registrations.find((r) => r.id === registration.id);
-    if (known) Object.assign(known, registration);
-    else door.registrations.push(registration);
-    renderCounts();
-    if (answer.data.already_checked_in) return outcome("already", t("door_already", { name }));
+  if (answer.status === 401) return showLogin();
+  if (answer.status !== 200) {
+    return outcome("error", t("door_other", { message: answer.data?.error?.message || answer.status }));
+  }
+  const item = answer.data.items[0];
+  const registration = door.registrations.find((r) => r.id === item.registration_id);
+  const name = item.attendee_name || registration?.attendee.display_name || "";
+  if (item.outcome === "admitted") {
+    if (registration) admittedLocally(registration);
+    else await loadRegistrations();
     return outcome("admitted", t("door_admitted", { name }));
   }
-  const code = answer.data?.error?.code;
-  if (code === "ticket_wrong_meeting") return outcome("wrong_meeting", t("door_wrong_meeting"));
-  if (OUTCOMES[code]) return outcome("not_valid", t(OUTCOMES[code]));
-  if (answer.status === 401) return showLogin();
-  return outcome("error", t("door_other", { message: answer.data?.error?.message || answer.status }));
+  if (item.outcome === "already_checked_in" || item.outcome === "conflict_other_device") {
+    return outcome("already", t("door_already", { name }));
+  }
+  if (item.outcome === "ticket_wrong_meeting") return outcome("wrong_meeting", t("door_wrong_meeting"));
+  return outcome("not_valid", t(OUTCOMES[item.outcome] || "door_not_valid"));
 }
 
 export function init() {
@@ -273,6 +414,7 @@ export function init() {
     if (text.trim()) checkTicket(text);
   });
   $("door-scan").addEventListener("click", () => startScan(checkTicket, "door"));
+  addEventListener("online", () => flushQueue());
   $("door-back").addEventListener("click", (event) => {
     event.preventDefault();
     history.pushState(null, "", location.pathname);
