@@ -13,6 +13,9 @@ from backend import rawsql
 from backend.extensions import db
 from backend.rawsql import RawConnection, Read, Write
 
+# Raw DBAPI connections of the pool, beside the session's.
+pytestmark = pytest.mark.real_commits
+
 _META = sa.MetaData()
 COUNTERS = sa.Table(
     "rawsql_test_counters",

@@ -17,6 +17,9 @@ from backend.participation import services
 from backend.participation.models import Activity, Participation
 from backend.permissions import Role
 
+# The fast path writes on a raw DBAPI connection of its own (it would fall back to the view).
+pytestmark = pytest.mark.real_commits
+
 SETTING = "RECORD_FAST_PATH"
 #: Columns that differ between two records of different citizens: new ids, the citizen.
 _OWN = {"id", "user_id", "target_id", "participation_id", "notification_id", "device_id", "key"}
