@@ -52,6 +52,8 @@ def load_config() -> dict[str, Any]:
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
         "CHECK_IN_WINDOW_SECONDS": _env_int("CHECK_IN_WINDOW_SECONDS", 60),
         "CHECK_IN_OPENS_BEFORE_MINUTES": _env_int("CHECK_IN_OPENS_BEFORE_MINUTES", 30),
+        # Largest request body in bytes (Werkzeug answers 413 in the error shape above it).
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 1024 * 1024),
         "PAGE_SIZE_DEFAULT": 20,
         "PAGE_SIZE_MAX": 100,
         "TIMEZONE": "Asia/Seoul",
