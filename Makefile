@@ -6,7 +6,11 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := backend:create_app
 
-.PHONY: run test install lint format contract bench clean
+.PHONY: run test install system-deps lint format contract bench clean
+
+# Debian packages the test suite needs: Chromium and its driver for the browser tests, CJK fonts
+# for Korean text in screenshots and PDFs. Installed once (as root, with apt-get) when missing.
+SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils ffmpeg
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +20,15 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 
 install: $(BIN)/.installed
 
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "Please install these Debian packages (as root):$$missing" >&2; exit 1; fi; \
+	fi
+
 ## Start the API on the embedded SQLite database, with demo data, at http://127.0.0.1:5000
 run: install
 	$(BIN)/flask db upgrade
@@ -23,7 +36,7 @@ run: install
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
