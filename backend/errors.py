@@ -72,3 +72,10 @@ class RateLimited(DomainError):
     def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kwargs)
+
+
+class Unavailable(DomainError):
+    """Something the request needs is missing or broken on the server side for now (a key,
+    a secret); the request itself was fine and may be retried later."""
+
+    code = "service_unavailable"

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from backend import errors as domain
 from backend.api.messages import message_for, wants_english
+from backend.certification.keys import KeyDecryptionError
 from backend.extensions import db
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.PermissionDenied, 403),
     (domain.RateLimited, 429),
     (domain.Conflict, 409),
+    (domain.Unavailable, 503),
 ]
 
 CODE_BY_HTTP_STATUS = {
@@ -147,6 +149,20 @@ def handle_database_unavailable(error: Exception) -> Response:
     )
 
 
+def handle_signing_key_unavailable(error: KeyDecryptionError) -> Response:
+    """The configured secret cannot open the active signing key: nothing can be signed until
+    the server runs with the secret the key was stored with. Loud in the log, 503 outside."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    log.error("CERTIFICATE_KEY_SECRET cannot open the active signing key: %s", error)
+    return error_response(
+        503,
+        "signing_key_unavailable",
+        "The certificate signing key is unavailable; try again later.",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Anything else is our fault: log it, answer 500 in the same shape, leak nothing."""
     db.session.rollback()
@@ -159,6 +175,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(KeyDecryptionError, handle_signing_key_unavailable)
     for unavailable in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

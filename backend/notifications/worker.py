@@ -174,8 +174,12 @@ def claim_batch(*, limit: int, lease_seconds: float) -> tuple[str, list[str]]:
     return claim_id, ids
 
 
+class PushNotConfigured(RuntimeError):
+    """No Firebase credentials: a delivery worker cannot run."""
+
+
 class DeliveryWorker:
-    """Sends the push outbox; `sender=None` means push is off (rows are marked skipped)."""
+    """Sends the push outbox through a sender; without one there is no worker (see below)."""
 
     def __init__(
         self,
@@ -184,14 +188,16 @@ class DeliveryWorker:
         settings: WorkerSettings | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
+        # A worker that cannot send must not claim: claimed pushes used to be marked skipped
+        # and were lost. Without credentials the pushes stay queued for a worker that can.
+        if sender is None:
+            raise PushNotConfigured(
+                "push is off (no Firebase credentials): no push can be sent; set "
+                "FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS to turn it on"
+            )
         self.sender = sender
         self.settings = settings or WorkerSettings()
         self.rand = rand
-        if sender is None:
-            log.warning(
-                "push is off (no Firebase credentials): notifications reach the inbox only; "
-                "set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS to turn it on"
-            )
 
     # -- loops ------------------------------------------------------------------------------
 
@@ -240,10 +246,7 @@ class DeliveryWorker:
         rows = _load(ids)
         db.session.commit()  # no transaction stays open while we wait for FCM
         outcomes = _Outcomes()
-        if self.sender is None:
-            outcomes.skipped = [row.id for row in rows]
-        else:
-            self._send(rows, outcomes)
+        self._send(rows, outcomes)
         report = BatchReport(claimed=len(ids))
         self._record(claim_id, outcomes, report)
         if outcomes.prune:

@@ -229,7 +229,7 @@ def test_every_request_the_fast_path_does_not_handle_gets_the_views_answer(
             headers={**headers, "Content-Type": "text/plain"},
             data=f'{{"user_id": "{citizen.id}"}}',
         )
-        == "validation_failed"
+        == "unsupported_media_type"  # a body must be JSON (415)
     )
 
 
