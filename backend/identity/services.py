@@ -11,12 +11,11 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend import events
 from backend.audit.services import record_audit, save_and_audit
 from backend.clock import utcnow
+from backend.database import insert_or_nothing
 from backend.errors import (
     Conflict,
     DomainError,
@@ -343,9 +342,10 @@ def _throttle_target(user: User | None, identifier: str) -> tuple[sa.Table, Any]
         return User.__table__, User.__table__.c.id == user.id
     table = LoginThrottle.__table__
     key = _throttle_key(identifier)
-    insert = (sqlite_insert if db.engine.dialect.name == "sqlite" else postgres_insert)(table)
     db.session.execute(
-        insert.values(key=key, failed_logins=0, created_at=utcnow()).on_conflict_do_nothing()
+        insert_or_nothing(table)
+        .values(key=key, failed_logins=0, created_at=utcnow())
+        .on_conflict_do_nothing()
     )
     return table, table.c.key == key
 
