@@ -161,3 +161,65 @@ def test_first_scans_of_a_meeting_on_two_workers_both_check_in(
         .where(Participation.activity_id == activities[0].id)
     )
     assert confirmed == 6
+
+
+def test_parallel_identical_dispute_moves_are_decided_once(app, analyst, file_dispute):
+    from backend.audit.models import AuditEntry
+    from tests.fixtures.identity import auth_headers_for
+
+    dispute_id = file_dispute().id
+    headers = auth_headers_for(analyst)
+    url = f"{API}/disputes/{dispute_id}/accept"
+    db.session.remove()
+
+    responses = in_parallel(app, 10, lambda c, _s: c.post(url, json={}, headers=headers))
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 1, 409: 9}, [r.get_json() for r in responses]
+    db.session.rollback()
+    audited = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "dispute.accept", AuditEntry.target_id == dispute_id)
+    )
+    assert audited == 1
+
+
+def test_a_first_preferences_change_sent_ten_times_at_once_succeeds(app, create_user):
+    from tests.fixtures.identity import auth_headers_for
+
+    headers = auth_headers_for(create_user(Role.CITIZEN))
+    db.session.remove()
+
+    responses = in_parallel(
+        app,
+        10,
+        lambda c, _s: c.patch(
+            f"{API}/me/notification-preferences", json={"rewards": False}, headers=headers
+        ),
+    )
+
+    assert {r.status_code for r in responses} == {200}, [r.get_json() for r in responses]
+    assert {r.json["rewards"] for r in responses} == {False}
+
+
+def test_a_device_registration_retried_at_once_makes_one_device(app, create_user):
+    from backend.notifications.models import Device
+    from tests.fixtures.identity import auth_headers_for
+
+    user = create_user(Role.CITIZEN)
+    user_id = user.id
+    headers = auth_headers_for(user)
+    body = {"token": "fcm-token-1", "platform": "android", "app_version": "1.0.0", "locale": "ko"}
+    db.session.remove()
+
+    responses = in_parallel(
+        app, 10, lambda c, _s: c.post(f"{API}/me/devices", json=body, headers=headers)
+    )
+
+    assert {r.status_code for r in responses} <= {200, 201}, [r.get_json() for r in responses]
+    db.session.rollback()
+    count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Device).where(Device.user_id == user_id)
+    )
+    assert count == 1
