@@ -223,3 +223,49 @@ def test_a_device_registration_retried_at_once_makes_one_device(app, create_user
         sa.select(sa.func.count()).select_from(Device).where(Device.user_id == user_id)
     )
     assert count == 1
+
+
+def test_parallel_revocations_of_one_certificate_revoke_once(
+    app, as_role, create_user, create_certificate
+):
+    from backend.audit.models import AuditEntry
+
+    certificate_id = create_certificate(create_user(Role.CITIZEN)).id
+    _official, headers = as_role(Role.OFFICIAL)
+    url = f"{API}/certificates/{certificate_id}/revoke"
+    db.session.remove()
+
+    responses = in_parallel(
+        app, 10, lambda c, _s: c.post(url, json={"reason": "분실"}, headers=headers)
+    )
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {200: 1, 409: 9}, [r.get_json() for r in responses]
+    db.session.rollback()
+    audited = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "certificate.revoke", AuditEntry.target_id == certificate_id)
+    )
+    assert audited == 1
+
+
+def test_parallel_calendar_feed_requests_leave_one_feed(app, create_user):
+    from backend.committees.models import CalendarFeed
+    from tests.fixtures.identity import auth_headers_for
+
+    user = create_user(Role.CITIZEN)
+    user_id = user.id
+    headers = auth_headers_for(user)
+    db.session.remove()
+
+    responses = in_parallel(
+        app, 10, lambda c, _s: c.post(f"{API}/me/calendar-feed", headers=headers)
+    )
+
+    assert {r.status_code for r in responses} <= {200, 201}, [r.get_json() for r in responses]
+    db.session.rollback()
+    feeds = db.session.scalar(
+        sa.select(sa.func.count()).select_from(CalendarFeed).where(CalendarFeed.user_id == user_id)
+    )
+    assert feeds == 1
