@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.audit.services import record_audit
 from backend.certification.keys import (
@@ -24,6 +23,7 @@ from backend.certification.models import (
 )
 from backend.certification.registry import STATE_ROW_ID, VerificationRegistry
 from backend.clock import utcnow
+from backend.database import insert_or_nothing
 from backend.errors import Conflict, Unavailable
 from backend.extensions import db
 from backend.identity.models import User
@@ -209,5 +209,4 @@ def list_signing_keys() -> list[CertificateSigningKey]:
 
 def _insert_or_nothing(table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT for the dialect in use (PostgreSQL or SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert_or_nothing(table)
