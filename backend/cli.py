@@ -219,16 +219,12 @@ def _register_notification_commands(app: Flask) -> None:
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         if sender is None:
-            # Loud and non-zero, so cron mails it and systemd shows the unit failed: queued
-            # pushes stay queued (the inbox has every notification meanwhile).
-            message = (
-                "Push is off (no Firebase credentials): nothing was sent and queued pushes stay "
-                "queued. Set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS in the "
-                "environment the worker runs in (cron and systemd do not read your shell's)."
+            click.echo(
+                "Push is off (no Firebase credentials): inbox entries are made, queued pushes "
+                "stay queued. Set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS in "
+                "the environment the worker runs in (cron and systemd do not read your shell's).",
+                err=True,
             )
-            logging.getLogger("backend.notifications.worker").error(message)
-            click.echo(message, err=True)
-            raise SystemExit(PUSH_NOT_CONFIGURED_EXIT)
         else:
             needed = 2 * minimum_lease_seconds(
                 batch_size=settings.batch_size,
@@ -258,6 +254,16 @@ def _register_notification_commands(app: Flask) -> None:
             if sender is not None:
                 sender.close()
         click.echo(f"Delivery finished: {report.summary()}.")
+        if sender is None:
+            from backend.notifications.services import count_queued_pushes
+
+            queued = count_queued_pushes()
+            if queued:
+                # Non-zero, so cron mails it and systemd shows the unit failed.
+                message = f"{queued} pushes stay queued: push is off (no Firebase credentials)."
+                logging.getLogger("backend.notifications.worker").error(message)
+                click.echo(message, err=True)
+                raise SystemExit(PUSH_NOT_CONFIGURED_EXIT)
 
     @notifications.command("purge")
     @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)

@@ -38,9 +38,15 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
         "JSON이 너무 깊게 중첩되어 있습니다.",
         "The JSON body nests too deeply.",
     ),
+    # the database is unreachable (the app), or no API server answers in time (the proxy,
+    # deploy/nginx/errors/*.json)
     "service_unavailable": (
         "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
-        "The service is unavailable for a moment; try again shortly.",
+        "The service is briefly unavailable; try again shortly.",
+    ),
+    "gateway_timeout": (
+        "서버 응답이 지연되고 있습니다. 잠시 후 다시 시도해 주세요.",
+        "The server took too long to answer; try again shortly.",
     ),
     # tokens and login
     "token_missing": ("로그인이 필요합니다.", "A bearer token is required."),

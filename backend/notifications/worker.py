@@ -32,6 +32,7 @@ from backend.clock import SEOUL, utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.notifications import texts
+from backend.notifications.fanout import fan_out
 from backend.notifications.fcm import (
     MAX_BATCH_SIZE,
     MAX_TTL_SECONDS,
@@ -119,6 +120,8 @@ class BatchReport:
     skipped: int = 0
     #: Rows whose outcome was not recorded because another claim took them (lease ran out).
     lost_lease: int = 0
+    #: Domain events turned into inbox entries and pushes (backend.notifications.fanout).
+    events: int = 0
 
     def add(self, other: BatchReport) -> None:
         """Accumulate another report into this one."""
@@ -174,12 +177,13 @@ def claim_batch(*, limit: int, lease_seconds: float) -> tuple[str, list[str]]:
     return claim_id, ids
 
 
-class PushNotConfigured(RuntimeError):
-    """No Firebase credentials: a delivery worker cannot run."""
-
-
 class DeliveryWorker:
-    """Sends the push outbox through a sender; without one there is no worker (see below)."""
+    """Fans out events (inbox entries, pushes) and sends the push outbox through a sender.
+
+    Without a sender (no Firebase credentials) it still fans out, so the inbox fills, but it
+    claims no push: they stay queued for a worker that can send (they used to be marked
+    skipped, and were lost), and it says so at start.
+    """
 
     def __init__(
         self,
@@ -188,16 +192,14 @@ class DeliveryWorker:
         settings: WorkerSettings | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
-        # A worker that cannot send must not claim: claimed pushes used to be marked skipped
-        # and were lost. Without credentials the pushes stay queued for a worker that can.
-        if sender is None:
-            raise PushNotConfigured(
-                "push is off (no Firebase credentials): no push can be sent; set "
-                "FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS to turn it on"
-            )
         self.sender = sender
         self.settings = settings or WorkerSettings()
         self.rand = rand
+        if sender is None:
+            log.error(
+                "push is off (no Firebase credentials): queued pushes stay queued, none is "
+                "sent; set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS to send"
+            )
 
     # -- loops ------------------------------------------------------------------------------
 
@@ -207,7 +209,7 @@ class DeliveryWorker:
         while True:
             report = self.run_batch()
             total.add(report)
-            if report.claimed == 0:
+            if report.claimed == 0 and report.events == 0:
                 return total
 
     def run(
@@ -228,7 +230,7 @@ class DeliveryWorker:
                 report = None
             if report is not None:
                 total.add(report)
-            if report is None or report.claimed == 0:
+            if report is None or (report.claimed == 0 and report.events == 0):
                 if on_idle is not None:
                     on_idle()
                 stop.wait(self.settings.idle_seconds)
@@ -237,17 +239,21 @@ class DeliveryWorker:
     # -- one batch --------------------------------------------------------------------------
 
     def run_batch(self) -> BatchReport:
-        """Claim one batch, send it, record every outcome."""
+        """Fan out waiting events (their inbox entries and pushes), then claim one batch of
+        pushes, send it, record every outcome."""
+        fanned = fan_out(limit=self.settings.batch_size)
+        if self.sender is None:
+            return BatchReport(events=fanned)
         claim_id, ids = claim_batch(
             limit=self.settings.batch_size, lease_seconds=self.settings.lease_seconds
         )
         if not ids:
-            return BatchReport()
+            return BatchReport(events=fanned)
         rows = _load(ids)
         db.session.commit()  # no transaction stays open while we wait for FCM
         outcomes = _Outcomes()
         self._send(rows, outcomes)
-        report = BatchReport(claimed=len(ids))
+        report = BatchReport(claimed=len(ids), events=fanned)
         self._record(claim_id, outcomes, report)
         if outcomes.prune:
             self._prune(claim_id, outcomes.prune, report)

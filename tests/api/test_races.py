@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.identity.models import User
+from backend.notifications.fanout import fan_out
 from backend.notifications.models import Notification
 from backend.participation import services as participation
 from backend.participation.models import Activity, Participation, ProjectStage
@@ -55,6 +56,7 @@ def test_twenty_parallel_confirmations_count_once(
     stage = _stage(stage_id)
     assert stage.confirmed_count == confirmed_before + 1
     assert stage.confirmed_hours == hours_before + 2
+    fan_out(limit=1000)  # the worker's step: events become inbox entries
     notices = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
