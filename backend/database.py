@@ -190,7 +190,9 @@ def take_writer_turn(session: Any = None) -> None:
 def read_for_update(query: Any, *, of: Any = None, session: Any = None) -> Any:
     """A SELECT whose rows this transaction reads, decides on and then changes: the rows are
     locked (PostgreSQL) or the writer's turn taken (SQLite) before they are read, and they are
-    read afresh over what the session held. Every read-decide-write goes through this."""
+    read afresh over what the session held. Every read-decide-write goes through this; a
+    query locking several rows must order them (by id), so that every transaction takes them
+    in the same order and none deadlocks."""
     session = session or db.session
     if session.get_bind().dialect.name == "sqlite":
         take_writer_turn(session)

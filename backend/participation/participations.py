@@ -388,7 +388,13 @@ def confirm_activity_participations(
 ) -> list[Participation]:
     """Confirm many at once: the listed ones, or every attended one; all or nothing."""
     _ensure_manager(actor, activity)
-    query = sa.select(Participation).where(Participation.activity_id == activity.id)
+    # Locked in id order: two bulk confirmations (or a bulk and single ones) take the rows in
+    # the same order and wait for each other instead of deadlocking.
+    query = (
+        sa.select(Participation)
+        .where(Participation.activity_id == activity.id)
+        .order_by(Participation.id)
+    )
     if participation_ids is not None:
         wanted = list(dict.fromkeys(participation_ids))
         rows = list(

@@ -27,14 +27,6 @@ def _error(response, status: int, code: str) -> dict:
     return body["error"]
 
 
-@pytest.fixture(autouse=True)
-def _views_only(app, monkeypatch):
-    # The rules hold in Flask's request handling; the two fast paths in front of Flask are
-    # being removed (helper `lean`), and until then they hand anything unusual to Flask.
-    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", False)
-    monkeypatch.setitem(app.config, "RECORD_FAST_PATH", False)
-
-
 @pytest.fixture
 def world(client, as_role, create_activity, clock):
     """An official, a citizen, an admin and an open activity of their municipality."""
@@ -249,7 +241,7 @@ def test_a_body_over_the_size_limit_is_413(app, client, world):
 
 
 def test_idempotency_keys_over_128_characters_are_refused_everywhere(
-    app, client, world, monkeypatch, table_counts
+    app, client, world, table_counts
 ):
     before = table_counts()
     activity = world["activity"]
