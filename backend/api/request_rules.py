@@ -20,7 +20,7 @@ from flask.json.provider import DefaultJSONProvider
 from backend.api.errors import error_response
 from backend.errors import DomainError, ValidationFailed
 
-#: Nesting levels of arrays and objects a request body may have; the deepest schema has 4.
+#: Nesting levels of arrays and objects a request body may have (far more than any schema needs).
 MAX_JSON_DEPTH = 32
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: UTF-16 surrogates: JSON's "\ud800" escape gives one alone, which no encoding can write.
