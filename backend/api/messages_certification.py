@@ -74,4 +74,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "인증서 서명 키를 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
         "The certificate signing key is unavailable; try again later.",
     ),
+    "issue_number_invalid": (
+        "발급번호가 올바르지 않습니다. 16자리 숫자를 다시 확인해 주세요.",
+        "This is not a valid issue number; check the 16 digits.",
+    ),
 }

@@ -15,6 +15,7 @@ from backend.certification.criteria import (
     expiry_after,
 )
 from backend.certification.criteria_admin import _benefit_values, active_criteria
+from backend.certification.issue_number import new_issue_number
 from backend.certification.models import (
     Benefit,
     Certificate,
@@ -163,6 +164,7 @@ def _insert_certificate(
             .values(
                 id=new_id(),
                 public_id=public_id,
+                issue_number=new_issue_number(),
                 revocation_index=index,
                 token=token,
                 # Drawn here (~4 ms, once) so that no worker draws it while a holder waits.
@@ -181,7 +183,8 @@ def _insert_certificate(
                 "The citizen already holds an active certificate of this kind.",
                 code="certificate_exists",
             )
-        # Otherwise the random revocation index (or certificate id) was taken: draw again.
+        # Otherwise the random revocation index (or certificate id, or issue number) was taken:
+        # draw again.
     raise Conflict("Could not allocate a revocation index; try again.", code="conflict")
 
 

@@ -1,7 +1,7 @@
 """login_throttles: failed logins of identifiers that name no account
 
 Revision ID: 0009
-Revises: 0010 (chained after main's 0010 so the branch has one head)
+Revises: 0011 (chained after main's latest so the branch has one head)
 Create Date: 2026-12-03 13:40:00
 
 An unknown login must be locked out after the same failures as a known one, or the lock-out
@@ -15,7 +15,7 @@ import backend.dbtypes
 
 # revision identifiers, used by Alembic.
 revision = "0009"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
