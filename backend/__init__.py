@@ -14,6 +14,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend import cli, models
     from backend.api import register_blueprints
     from backend.api.errors import register_error_handlers
+    from backend.api.request_rules import register_request_rules
     from backend.api.sessions import NoCookieSessionInterface
     from backend.api.transaction import register_transaction_hooks
     from backend.config import load_config
@@ -27,8 +28,6 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(load_config())
     app.config.from_mapping(config_overrides or {})
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False
     app.session_interface = NoCookieSessionInterface()
 
     db.init_app(app)
@@ -37,6 +36,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(models.MIGRATIONS_DIR), render_as_batch=True)
     api.init_app(app, spec_kwargs={"components": {"schemas": {}}})
     register_error_handlers(app)
+    register_request_rules(app)
     register_transaction_hooks(app)
     register_blueprints(app)
     install_proxy_fix(app)

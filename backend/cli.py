@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -15,6 +16,8 @@ from backend.identity.models import Municipality, User
 from backend.permissions import STAFF_ROLES, Role
 
 DEMO_PASSWORD = "demo-password-1"
+#: Exit status of `flask notifications deliver` without Firebase credentials (EX_CONFIG).
+PUSH_NOT_CONFIGURED_EXIT = 78
 DEMO_MUNICIPALITIES = [
     {"code": "11680", "name": "강남구", "name_en": "Gangnam-gu", "region": "서울특별시"},
     {"code": "41110", "name": "수원시", "name_en": "Suwon-si", "region": "경기도"},
@@ -216,7 +219,12 @@ def _register_notification_commands(app: Flask) -> None:
         except ValueError as error:
             raise click.ClickException(str(error)) from error
         if sender is None:
-            click.echo("Push is off (no Firebase credentials): notifications reach the inbox only.")
+            click.echo(
+                "Push is off (no Firebase credentials): inbox entries are made, queued pushes "
+                "stay queued. Set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS in "
+                "the environment the worker runs in (cron and systemd do not read your shell's).",
+                err=True,
+            )
         else:
             needed = 2 * minimum_lease_seconds(
                 batch_size=settings.batch_size,
@@ -246,6 +254,16 @@ def _register_notification_commands(app: Flask) -> None:
             if sender is not None:
                 sender.close()
         click.echo(f"Delivery finished: {report.summary()}.")
+        if sender is None:
+            from backend.notifications.services import count_queued_pushes
+
+            queued = count_queued_pushes()
+            if queued:
+                # Non-zero, so cron mails it and systemd shows the unit failed.
+                message = f"{queued} pushes stay queued: push is off (no Firebase credentials)."
+                logging.getLogger("backend.notifications.worker").error(message)
+                click.echo(message, err=True)
+                raise SystemExit(PUSH_NOT_CONFIGURED_EXIT)
 
     @notifications.command("fan-out")
     @click.option("--once", is_flag=True, help="Fan out until no event waits, then exit.")

@@ -10,6 +10,7 @@ import threading
 import weakref
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
 
@@ -163,3 +164,54 @@ def configure_engine_events(app: Flask) -> None:
 def writer_queue(engine: Any) -> SQLiteWriterQueue | None:
     """The writer queue of an engine (SQLite files only): raw DBAPI writers must take it too."""
     return _QUEUES.get(engine)
+
+
+def take_writer_turn(session: Any = None) -> None:
+    """On SQLite, wait for the writer's turn now, before the reads a write will depend on.
+
+    SQLite ignores `SELECT ... FOR UPDATE`, and the queue is otherwise taken at a transaction's
+    first write, after its reads: two requests could both read a balance of 50, both decide a
+    redemption of 10 fits, and both write. Taken first, the second request reads after the
+    first committed. No-op elsewhere (PostgreSQL locks rows instead: `read_for_update`).
+    """
+    session = session or db.session
+    connection = session.connection()
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection.in_transaction:
+        return  # this transaction wrote already: it holds the turn until it ends
+    queue = writer_queue(connection.engine)
+    if queue is not None:
+        queue.acquire(dbapi_connection)
+    # Open the write transaction now (the queue is released when a statement ends outside
+    # one); IMMEDIATE takes SQLite's own write lock too, so the reads that follow are current.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_for_update(query: Any, *, of: Any = None, session: Any = None) -> Any:
+    """A SELECT whose rows this transaction reads, decides on and then changes: the rows are
+    locked (PostgreSQL) or the writer's turn taken (SQLite) before they are read, and they are
+    read afresh over what the session held. Every read-decide-write goes through this; a
+    query locking several rows must order them (by id), so that every transaction takes them
+    in the same order and none deadlocks."""
+    session = session or db.session
+    if session.get_bind().dialect.name == "sqlite":
+        take_writer_turn(session)
+    else:
+        query = query.with_for_update(of=of) if of is not None else query.with_for_update()
+    return query.execution_options(populate_existing=True)
+
+
+def lock_row(model: Any, row: Any, *, session: Any = None) -> Any:
+    """Re-read one ORM row under `read_for_update`, to decide a change on its current state."""
+    session = session or db.session
+    query = read_for_update(sa.select(model).where(model.id == row.id), of=model, session=session)
+    return session.scalars(query).one()
+
+
+def insert_or_nothing(table: Any, *, session: Any = None) -> Any:
+    """`INSERT ... ON CONFLICT` for the dialect in use: create-on-first-use without a race
+    (add `.on_conflict_do_nothing()`, then read the row that won)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = (session or db.session).get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -93,3 +93,10 @@ def illegal_transition(
         fields={field: [f"Allowed moves from {current.value}: {named}."]},
         details={"from": current.value, "to": target.value, "allowed": [s.value for s in allowed]},
     )
+
+
+class Unavailable(DomainError):
+    """Something the request needs is missing or broken on the server side for now (a key,
+    a secret); the request itself was fine and may be retried later."""
+
+    code = "service_unavailable"

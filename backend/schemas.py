@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,34 @@ class InputSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Integers of a body must be JSON integers (`1.5` or "1" is refused, not cut to 1);
+        no string of a body may hold a NUL (PostgreSQL cannot store or compare it)."""
+        _harden_field(field_obj)
+
+
+def _no_nul(value: object) -> None:
+    # Checked on the loaded value: a String subclass may load into something else.
+    if isinstance(value, str) and "\x00" in value:
+        raise ma.ValidationError("NUL characters are not allowed.")
+
+
+def _harden_field(field_obj: fields.Field) -> None:
+    if isinstance(field_obj, fields.Integer):
+        field_obj.strict = True
+    if isinstance(field_obj, fields.String) and not any(
+        getattr(rule, "refuses_nul", False) for rule in field_obj.validators
+    ):
+        field_obj.validators = [*field_obj.validators, _no_nul]
+    for inner in (getattr(field_obj, "inner", None), getattr(field_obj, "value_field", None)):
+        if isinstance(inner, fields.Field):
+            _harden_field(inner)
+    for inner in getattr(field_obj, "tuple_fields", ()):
+        _harden_field(inner)
+
+
+_no_nul.refuses_nul = True  # type: ignore[attr-defined]
 
 
 class OutputSchema(ma.Schema):
@@ -62,27 +91,47 @@ def Id(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Regexp(ID_PATTERN, error="Not a valid id."), **kwargs)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: The one rule of user-visible text. Refused: C0 and C1 control characters (line breaks and
+#: tabs allowed in multiline text), PostgreSQL cannot store NUL and the rest only hide things;
+#: bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which make text
+#: read differently from what is stored ("exe.txt" shown for "txt.exe"); lone surrogates.
+_FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_CONTROL = re.compile(f"[{_FORBIDDEN}\t\n\r]")
+_CONTROL_MULTILINE = re.compile(f"[{_FORBIDDEN}]")
+#: Characters that show nothing: separators, controls, format characters (zero-width joiners
+#: and spaces, marks), combining marks without a base, and the Hangul fillers.
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me"})
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_character(value: str) -> bool:
+    """Tell whether a text shows anything at all (not only spaces, joiners or fillers)."""
+    return any(
+        char not in _INVISIBLE and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+        for char in value
+    )
 
 
 def _text_rules(max_length: int, min_length: int, multiline: bool) -> list[Any]:
-    # PostgreSQL refuses NUL in text; other control characters only hide things from people.
     control = _CONTROL_MULTILINE if multiline else _CONTROL
 
-    def no_control(value: str) -> None:
+    def visible_text(value: str) -> None:
         if control.search(value):
-            raise ma.ValidationError("Control characters are not allowed.")
-        if min_length and not value.strip():
+            raise ma.ValidationError("Control characters and direction overrides are not allowed.")
+        # Empty is the Length rule's business; text of only invisible characters is refused
+        # even where a field is optional: it would show as nothing where people expect text.
+        if value and not has_visible_character(value):
             raise ma.ValidationError("Must not be blank.")
 
-    return [validate.Length(min=min_length, max=max_length), no_control]
+    visible_text.refuses_nul = True  # type: ignore[attr-defined]
+    return [validate.Length(min=min_length, max=max_length), visible_text]
 
 
 def Text(
     max_length: int, *, min_length: int = 0, multiline: bool = False, **kwargs: Any
 ) -> fields.String:
-    """Text with a hard maximum length and no control characters (line breaks if multiline)."""
+    """User-visible text: a hard maximum length, something visible, no control characters
+    (line breaks and tabs if multiline) and no direction overrides."""
     return fields.String(validate=_text_rules(max_length, min_length, multiline), **kwargs)
 
 

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from backend.api.auth import current_caller, public, requires
 from backend.api.errors import error_response
 from backend.api.transaction import read_only
-from backend.certification import services
+from backend.certification import services, signing
 from backend.certification.schemas import (
     MAX_VERIFY_TEXT,
     CertificateIssueSchema,
@@ -35,6 +35,7 @@ from backend.certification.schemas import (
     VerifyRequestSchema,
 )
 from backend.errors import RateLimited, ValidationFailed
+from backend.extensions import db
 from backend.identity.services import get_user_for
 from backend.permissions import Role
 from backend.ratelimit import Limiter, token_bucket
@@ -360,12 +361,20 @@ def lookup_certificate(data: dict[str, Any]) -> Response:
     return jsonify(services.lookup_issue_number(data["number"], app=app))
 
 
+def _publish_first_key() -> None:
+    # A GET commits nothing by itself (backend.api.transaction); the first key is the one
+    # write a publication may make, once per deployment.
+    if signing.ensure_published_key():
+        db.session.commit()
+
+
 @blp.route("/certificates/revocations", methods=["GET"])
 @public
 @blp.arguments(RevocationArgsSchema, location="query")
 @blp.response(200, StatusListsSchema)
 def revocations(args: dict[str, Any]) -> Response:
     """Signed revocation status lists, one per issuer, for offline verifiers (see the guide)."""
+    _publish_first_key()
     response = jsonify({"items": services.revocation_lists(issuer=args["issuer"])})
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
@@ -376,6 +385,7 @@ def revocations(args: dict[str, Any]) -> Response:
 @wellknown.response(200, JwksSchema)
 def jwks() -> Response:
     """The public keys certificates and status lists are signed with (JWKS, ES256)."""
+    _publish_first_key()
     response = jsonify(services.jwks_document())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

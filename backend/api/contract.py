@@ -23,7 +23,11 @@ _RULE_ARGUMENT = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 ERROR_RESPONSES = {
-    "BadRequest": "Malformed request (e.g. invalid JSON: `malformed_json`).",
+    "BadRequest": "Malformed request: invalid JSON (`malformed_json`), or JSON nested deeper "
+    "than 32 levels (`json_too_deep`).",
+    "PayloadTooLarge": "The body is larger than 1 MiB (`payload_too_large`).",
+    "UnsupportedMediaType": "A body that is not JSON: send `Content-Type: application/json` "
+    "(`unsupported_media_type`).",
     "Unauthenticated": "No token, or a bad, expired or revoked one "
     "(`token_missing`, `token_invalid`, `token_expired`, `token_revoked`).",
     "Forbidden": "The caller's role may not do this (`permission_denied`).",
@@ -31,6 +35,8 @@ ERROR_RESPONSES = {
     "Conflict": "The request clashes with the current state; `code` names the rule.",
     "ValidationFailed": "Field errors in `fields` (`validation_failed`, ...).",
     "RateLimited": "Too many attempts; see the Retry-After header.",
+    "ServiceUnavailable": "The database cannot be reached for a moment; retry later "
+    "(`service_unavailable`, with Retry-After).",
 }
 
 
@@ -75,7 +81,10 @@ def _decorate_operation(path: str, method: str, operation: dict[str, Any], acces
         responses["422"] = _error("ValidationFailed")
     if "requestBody" in operation:
         responses.setdefault("400", _error("BadRequest"))
+        responses.setdefault("413", _error("PayloadTooLarge"))
+        responses.setdefault("415", _error("UnsupportedMediaType"))
     responses.setdefault("429", _error("RateLimited"))
+    responses.setdefault("503", _error("ServiceUnavailable"))
 
 
 def _components(spec: dict[str, Any]) -> None:

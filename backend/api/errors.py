@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from backend import errors as domain
 from backend.api.messages import message_for, wants_english
+from backend.certification.keys import KeyDecryptionError
 from backend.extensions import db
 
 log = logging.getLogger(__name__)
@@ -23,6 +26,7 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.PermissionDenied, 403),
     (domain.RateLimited, 429),
     (domain.Conflict, 409),
+    (domain.Unavailable, 503),
 ]
 
 CODE_BY_HTTP_STATUS = {
@@ -124,6 +128,41 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return error_response(409, "conflict", "The request conflicts with the current state.")
 
 
+#: Seconds a client should wait before retrying while the database is unreachable.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    """The database cannot be reached (refused, dropped, locked, pool exhausted): 503.
+
+    Nothing was written (the transaction never committed); the client may retry the same
+    request, with the same Idempotency-Key, after Retry-After seconds.
+    """
+    with contextlib.suppress(Exception):  # the rollback needs the database that is gone
+        db.session.rollback()
+    log.warning("database unavailable: %s", getattr(error, "orig", error))
+    return error_response(
+        503,
+        "service_unavailable",
+        "The service is unavailable for a moment; try again shortly.",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
+
+
+def handle_signing_key_unavailable(error: KeyDecryptionError) -> Response:
+    """The configured secret cannot open the active signing key: nothing can be signed until
+    the server runs with the secret the key was stored with. Loud in the log, 503 outside."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    log.error("CERTIFICATE_KEY_SECRET cannot open the active signing key: %s", error)
+    return error_response(
+        503,
+        "signing_key_unavailable",
+        "The certificate signing key is unavailable; try again later.",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Anything else is our fault: log it, answer 500 in the same shape, leak nothing."""
     db.session.rollback()
@@ -136,4 +175,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(KeyDecryptionError, handle_signing_key_unavailable)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

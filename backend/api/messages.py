@@ -34,7 +34,12 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
         "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         "Too many requests; try again later.",
     ),
-    # answered by the proxy (deploy/nginx/errors/*.json) when no API server answers in time
+    "json_too_deep": (
+        "JSON이 너무 깊게 중첩되어 있습니다.",
+        "The JSON body nests too deeply.",
+    ),
+    # the database is unreachable (the app), or no API server answers in time (the proxy,
+    # deploy/nginx/errors/*.json)
     "service_unavailable": (
         "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
         "The service is briefly unavailable; try again shortly.",

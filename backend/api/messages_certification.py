@@ -66,6 +66,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "이 지자체 코드로는 인증서를 발급할 수 없습니다.",
         "This municipality's code cannot be put on a certificate.",
     ),
+    "key_secret_mismatch": (
+        "설정된 인증서 키 비밀값으로 저장된 서명 키를 열 수 없습니다.",
+        "The configured CERTIFICATE_KEY_SECRET cannot open the stored signing keys.",
+    ),
+    "signing_key_unavailable": (
+        "인증서 서명 키를 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+        "The certificate signing key is unavailable; try again later.",
+    ),
     "issue_number_invalid": (
         "발급번호가 올바르지 않습니다. 16자리 숫자를 다시 확인해 주세요.",
         "This is not a valid issue number; check the 16 digits.",

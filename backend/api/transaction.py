@@ -49,8 +49,10 @@ def _caller_scope() -> str:
 def check_idempotency_key() -> Response | None:
     """Before the view: replay a stored answer, refuse a reused key, or note the key."""
     key = request.headers.get("Idempotency-Key")
-    if request.method not in IDEMPOTENT_METHODS or key is None or _view_is_read_only():
+    if request.method not in IDEMPOTENT_METHODS or key is None:
         return None
+    # The contract's limit holds on every POST, read-only ones included (a client that sends
+    # an over-long key learns it at once, not from the first endpoint that stores one).
     if not IDEMPOTENCY_KEY.match(key):
         return error_response(
             422,
@@ -58,6 +60,8 @@ def check_idempotency_key() -> Response | None:
             "Invalid Idempotency-Key.",
             {"Idempotency-Key": ["1-128 visible ASCII characters."]},
         )
+    if _view_is_read_only():
+        return None
     scope = _caller_scope()
     fingerprint = request_fingerprint(request.method, request.full_path, request.get_data())
     lookup = find_replay(scope=scope, key=key, fingerprint=fingerprint)

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from backend.certification import services
 from backend.certification.models import Benefit, CertificateKind, CertificationCriteria
+from backend.certification.signing import KeySecretMismatch
 from backend.clock import seoul_today
 from backend.extensions import db
 from backend.identity.models import Municipality, User
@@ -56,7 +57,11 @@ def register(app: Flask) -> None:
     @group.command("rotate-keys")
     def rotate_keys() -> None:
         """Make a new key for new certificates; old ones stay verifiable until they expire."""
-        row = services.rotate_signing_keys(actor=None)
+        try:
+            row = services.rotate_signing_keys(actor=None)
+        except KeySecretMismatch as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from None
         db.session.commit()
         click.echo(f"New signing key {row.kid} is active; earlier keys are retired.")
 

@@ -47,6 +47,7 @@ from backend.certification.token import (
     sign_certificate_token,
 )
 from backend.clock import SEOUL, as_utc, utcnow
+from backend.database import lock_row
 from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
@@ -308,6 +309,8 @@ def renew_certificate(*, certificate: Certificate, actor: User) -> Certificate:
     The certificate keeps its id, serial number and revocation index; only the expiry and the
     signed token change (the old QR stays valid until its own, earlier, expiry).
     """
+    # Decided on the current row: two parallel renewals extend (and announce) once.
+    certificate = lock_row(Certificate, certificate)
     status = certificate.current_status
     if status == CertificateStatus.REVOKED:
         raise RuleViolation("A revoked certificate cannot be renewed.", code="certificate_revoked")
@@ -387,6 +390,7 @@ def revoke_certificate(*, certificate: Certificate, actor: User | None, reason: 
 
 
 def _revoke(certificate: Certificate, *, actor: User | None, reason: str) -> None:
+    lock_row(Certificate, certificate)  # of two parallel revocations one revokes, once
     if certificate.status == CertificateStatus.REVOKED:
         raise RuleViolation("The certificate is already revoked.", code="certificate_revoked")
     certificate.status = CertificateStatus.REVOKED
@@ -412,6 +416,7 @@ def reissue_certificate(*, certificate: Certificate, actor: User, reason: str) -
     """
     if not can_see_certificate(actor, certificate):
         raise NotFound("Certificate not found.", code="certificate_not_found")
+    certificate = lock_row(Certificate, certificate)
     status = certificate.current_status
     if status == CertificateStatus.REVOKED:
         raise RuleViolation("The certificate is revoked.", code="certificate_revoked")

@@ -8,10 +8,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from backend.audit.services import record_audit
-from backend.certification.keys import encrypt_private_key, generate_signing_key
+from backend.certification.keys import (
+    KeyDecryptionError,
+    encrypt_private_key,
+    generate_signing_key,
+    load_signing_key,
+)
 from backend.certification.models import (
     CertificateSigningKey,
     CertificationState,
@@ -19,7 +23,8 @@ from backend.certification.models import (
 )
 from backend.certification.registry import STATE_ROW_ID, VerificationRegistry
 from backend.clock import utcnow
-from backend.errors import Conflict
+from backend.database import insert_or_nothing
+from backend.errors import Conflict, Unavailable
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
@@ -84,8 +89,45 @@ def active_signing_key() -> CertificateSigningKey | None:
     )
 
 
+class KeySecretMismatch(Unavailable):
+    """`CERTIFICATE_KEY_SECRET` cannot open the stored signing keys (a different secret)."""
+
+    code = "key_secret_mismatch"
+
+
+def require_readable_keys() -> None:
+    """Refuse to go on unless the configured secret opens every stored signing key.
+
+    A process started without the server's `CERTIFICATE_KEY_SECRET` gets a new random one
+    (the embedded mode's instance file); a key made with it could never be used by the server,
+    which would then fail to sign anything. Checked before any key is made.
+    """
+    master_key = registry().master_key
+    rows = db.session.execute(
+        sa.select(CertificateSigningKey.kid, CertificateSigningKey.encrypted_private_key)
+    ).all()
+    unreadable = []
+    for kid, blob in rows:
+        try:
+            load_signing_key(blob, kid=kid, master_key=master_key)
+        except KeyDecryptionError:
+            unreadable.append(kid)
+    if unreadable:
+        log.error(
+            "CERTIFICATE_KEY_SECRET cannot open the stored signing keys %s: refusing to make a "
+            "key (run with the server's secret)",
+            ", ".join(unreadable),
+        )
+        raise KeySecretMismatch(
+            "The configured CERTIFICATE_KEY_SECRET cannot open the stored signing keys "
+            f"({', '.join(unreadable)}); use the server's secret.",
+            details={"kids": unreadable},
+        )
+
+
 def _create_signing_key() -> CertificateSigningKey:
     """Store a new active key; if another transaction just did, that one is returned instead."""
+    require_readable_keys()
     key = generate_signing_key()
     table = CertificateSigningKey.__table__
     # The one-active index and the unique kid both end in DO NOTHING: two workers making the
@@ -124,6 +166,19 @@ def ensure_signing_key() -> CertificateSigningKey:
     return row
 
 
+def ensure_published_key() -> bool:
+    """Make the first signing key if there is none; True when one was made (commit it).
+
+    A fresh install has municipalities but no key until the first certificate; offline
+    verifiers must still get a JWKS and a signed (empty) revocation list for every
+    municipality from the start (mobile_contract/OFFLINE_VERIFICATION.md).
+    """
+    if active_signing_key() is not None:
+        return False
+    ensure_signing_key()
+    return True
+
+
 def rotate_signing_keys(*, actor: User | None = None) -> CertificateSigningKey:
     """Retire the active key and make a new one: new certificates use it, old ones still verify."""
     retired = active_signing_key()
@@ -154,5 +209,4 @@ def list_signing_keys() -> list[CertificateSigningKey]:
 
 def _insert_or_nothing(table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT for the dialect in use (PostgreSQL or SQLite)."""
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert_or_nothing(table)

@@ -19,6 +19,7 @@ from backend.committees.models import (
     Registration,
     RegistrationStatus,
 )
+from backend.database import read_for_update
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.identity.models import User
@@ -99,6 +100,8 @@ def _token_hash(token: str) -> str:
 
 def create_calendar_feed(*, user: User) -> tuple[CalendarFeed, str]:
     """Make (or replace) the person's secret feed token; the old URL stops working."""
+    # Two parallel calls: the second waits, then replaces the first's feed (no 409).
+    db.session.execute(read_for_update(sa.select(User.id).where(User.id == user.id)))
     db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(user_id=user.id, token_hash=_token_hash(token))

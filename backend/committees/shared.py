@@ -12,6 +12,7 @@ from backend.clock import SEOUL
 from backend.committees.models import (
     Appointment,
 )
+from backend.database import lock_row
 from backend.extensions import db
 
 T = TypeVar("T")
@@ -32,28 +33,8 @@ def _holds_active_certificate(user_id: str, on: date) -> bool:
 
 
 def _lock(model: Any, row: T) -> T:
-    """Serialise writers on one row and return it freshly read.
-
-    PostgreSQL: ``SELECT ... FOR UPDATE`` waits for the other holders. SQLite has one writer at a
-    time: a (no-op) UPDATE takes the write lock now, before anything is counted, so a second
-    writer waits (busy_timeout) instead of failing later on a stale snapshot.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = (
-            sa.select(model)
-            .where(model.id == row.id)
-            .with_for_update(of=model)
-            .execution_options(populate_existing=True)
-        )
-        return db.session.scalars(query).one()
-    db.session.execute(
-        sa.update(model)
-        .where(model.id == row.id)
-        .values(id=model.id)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(row)
-    return row
+    """Serialise writers on one row and return it freshly read (`database.lock_row`)."""
+    return lock_row(model, row)
 
 
 def _jsonable(value: Any) -> Any:

@@ -72,6 +72,22 @@ def account_usable(account: Any) -> bool:
     return bool(account.is_active) and account.deleted_at is None
 
 
+class LoginThrottle(db.Model):
+    """Failed logins of an identifier that names no account (known accounts count on `users`).
+
+    Unknown and known logins must be refused alike (401, then 429 after the same number of
+    failures), or the lock-out would tell which accounts exist. The key is an HMAC of the
+    normalised identifier, so the table holds no e-mail address or phone number.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+
+
 class AuthSession(db.Model):
     """One login: both tokens of a login carry its id, so logout revokes them together.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +15,7 @@ from flask import current_app
 from backend import events
 from backend.audit.services import save_and_audit
 from backend.clock import utcnow
+from backend.database import insert_or_nothing
 from backend.errors import (
     Conflict,
     DomainError,
@@ -23,7 +26,13 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.extensions import db
-from backend.identity.models import AuthSession, Municipality, User, account_usable
+from backend.identity.models import (
+    AuthSession,
+    LoginThrottle,
+    Municipality,
+    User,
+    account_usable,
+)
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
 from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
@@ -309,29 +318,80 @@ def _find_login(identifier: str) -> User | None:
     return db.session.scalar(sa.select(User).where(condition, User.deleted_at.is_(None)))
 
 
-def _lock_seconds_left(user: User) -> int:
-    if user.locked_until is None:
-        return 0
-    return max(0, int((user.locked_until - utcnow()).total_seconds()) + 1)
+def _throttle_key(identifier: str) -> str:
+    """The key of an unknown identifier's counter: an HMAC, so no login is stored in clear."""
+    identifier = identifier.strip()
+    if "@" in identifier:
+        normalized = normalize_email(identifier) or identifier
+    else:
+        normalized = normalize_phone(identifier) or identifier
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, normalized.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
-def _register_failure(user: User) -> None:
+def _throttle_target(user: User | None, identifier: str) -> tuple[sa.Table, Any]:
+    """Where an attempt is counted: the account's row, or the unknown identifier's."""
+    if user is not None:
+        return User.__table__, User.__table__.c.id == user.id
+    table = LoginThrottle.__table__
+    key = _throttle_key(identifier)
+    db.session.execute(
+        insert_or_nothing(table)
+        .values(key=key, failed_logins=0, created_at=utcnow())
+        .on_conflict_do_nothing()
+    )
+    return table, table.c.key == key
+
+
+def _reserve_attempt(table: sa.Table, row: Any) -> int:
+    """Count this attempt before its password is checked, in one conditional UPDATE; 0 when
+    it may go ahead, else the seconds the lock-out has left.
+
+    Counting first (and locking at the threshold in the same statement) means parallel wrong
+    passwords cannot all pass a check made before any of them was counted: at most
+    `LOGIN_MAX_FAILURES` are ever checked per lock-out period, on PostgreSQL (row lock of the
+    UPDATE) and SQLite (the writer's turn is taken by the UPDATE) alike.
+    """
     config = current_app.config
-    user.failed_logins += 1
-    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = utcnow() + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-    db.session.flush()
+    now = utcnow()
+    column_type = table.c.locked_until.type
+    reaches = table.c.failed_logins + 1 >= config["LOGIN_MAX_FAILURES"]
+    lock_end = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    reserved = db.session.execute(
+        sa.update(table)
+        .where(row, sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+        .values(
+            failed_logins=sa.case((reaches, 0), else_=table.c.failed_logins + 1),
+            locked_until=sa.case(
+                (reaches, sa.bindparam("lock_end", lock_end, type_=column_type)),
+                else_=sa.null(),
+            ),
+        )
+        .returning(table.c.failed_logins)
+    ).first()
+    if reserved is not None:
+        return 0
+    locked_until = db.session.scalar(sa.select(table.c.locked_until).where(row))
+    if locked_until is None:  # unlocked meanwhile by a successful login: count from zero
+        return 0
+    return max(1, int((locked_until - now).total_seconds()) + 1)
+
+
+def _clear_attempts(table: sa.Table, row: Any) -> None:
+    db.session.execute(sa.update(table).where(row).values(failed_logins=0, locked_until=None))
 
 
 def attempt_login(*, identifier: str, password: str, user_agent: str | None = None) -> LoginResult:
-    """Check credentials; lock the account for a while after repeated failures."""
+    """Check credentials; lock the login for a while after repeated failures.
+
+    Unknown and known logins take the same steps and get the same answers (401 for a wrong
+    password, 429 `account_locked` after `LOGIN_MAX_FAILURES` failures, each checked password
+    costing one Argon2 verification), so neither the status, the body nor the time tells
+    whether an account exists.
+    """
     user = _find_login(identifier)
-    invalid = Unauthenticated("Wrong login or password.", code="invalid_credentials")
-    if user is None:
-        burn_verification_time(password)
-        return LoginResult(error=invalid)
-    seconds_locked = _lock_seconds_left(user)
+    table, row = _throttle_target(user, identifier)
+    seconds_locked = _reserve_attempt(table, row)
     if seconds_locked:
         return LoginResult(
             error=RateLimited(
@@ -340,14 +400,17 @@ def attempt_login(*, identifier: str, password: str, user_agent: str | None = No
                 retry_after=seconds_locked,
             )
         )
+    invalid = Unauthenticated("Wrong login or password.", code="invalid_credentials")
+    if user is None:
+        burn_verification_time(password)
+        return LoginResult(error=invalid)
     if not verify_password(user.password_hash, password):
-        _register_failure(user)
         return LoginResult(error=invalid)
     if not user.is_usable:
         return LoginResult(
             error=Unauthenticated("This account is disabled.", code="account_disabled")
         )
-    user.failed_logins, user.locked_until = 0, None
+    _clear_attempts(table, row)
     session = AuthSession(
         user_id=user.id,
         user_agent=(user_agent or "")[:200] or None,

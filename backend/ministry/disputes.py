@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from backend import events
 from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
+from backend.database import lock_row
 from backend.errors import (
     NotFound,
     PermissionDenied,
@@ -223,6 +224,9 @@ def list_disputes(
 
 
 def _move(dispute: Dispute, target: DisputeState) -> None:
+    # Decided on the current state: of two parallel identical moves one wins, the other is
+    # refused, and the case is audited and announced once.
+    lock_row(Dispute, dispute)
     allowed = DISPUTE_TRANSITIONS[dispute.state]
     if target not in allowed:
         raise illegal_transition(

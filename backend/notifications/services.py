@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from backend.audit.services import record_audit
 from backend.clock import SEOUL, utcnow
+from backend.database import read_for_update
 from backend.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import AuthSession, User
@@ -78,6 +79,7 @@ def register_device(
     A token seen before moves to this login; if it belonged to another user, that row and its
     pending pushes go first, so nothing meant for them reaches this phone.
     """
+    _serialise_user(user.id)  # a retried registration finds the first one's row
     by_token = db.session.scalar(sa.select(Device).where(Device.token == token))
     if by_token is not None and by_token.user_id != user.id:
         db.session.delete(by_token)
@@ -100,6 +102,11 @@ def register_device(
     device.locale = locale
     db.session.flush()
     return Registration(device=device, created=created, topics=topics_for(user=user))
+
+
+def _serialise_user(user_id: str) -> None:
+    """Changes to one user's devices and preferences read and write one at a time."""
+    db.session.execute(read_for_update(sa.select(User.id).where(User.id == user_id)))
 
 
 def list_devices(*, user: User, limit: int, cursor: str | None) -> Page:
@@ -189,7 +196,8 @@ def update_preferences(*, user: User, changes: Mapping[str, Any]) -> PreferenceS
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"unknown preference fields: {sorted(unknown)}")
-    preferences = db.session.get(NotificationPreference, user.id)
+    _serialise_user(user.id)  # the first change creates the row: once, however many at once
+    preferences = db.session.get(NotificationPreference, user.id, populate_existing=True)
     if preferences is None:
         preferences = default_preferences(user.id)
         db.session.add(preferences)
@@ -417,6 +425,15 @@ def _outbox_row(due_at: datetime, now: datetime, **target: str) -> dict[str, Any
         "created_at": now,
         **target,
     }
+
+
+def count_queued_pushes() -> int:
+    """Pushes waiting to be sent (pending in the outbox)."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+    )
 
 
 def purge_outbox(*, older_than: timedelta) -> int:

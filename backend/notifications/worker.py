@@ -178,7 +178,12 @@ def claim_batch(*, limit: int, lease_seconds: float) -> tuple[str, list[str]]:
 
 
 class DeliveryWorker:
-    """Sends the push outbox; `sender=None` means push is off (rows are marked skipped)."""
+    """Fans out events (inbox entries, pushes) and sends the push outbox through a sender.
+
+    Without a sender (no Firebase credentials) it still fans out, so the inbox fills, but it
+    claims no push: they stay queued for a worker that can send (they used to be marked
+    skipped, and were lost), and it says so at start.
+    """
 
     def __init__(
         self,
@@ -191,9 +196,9 @@ class DeliveryWorker:
         self.settings = settings or WorkerSettings()
         self.rand = rand
         if sender is None:
-            log.warning(
-                "push is off (no Firebase credentials): notifications reach the inbox only; "
-                "set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS to turn it on"
+            log.error(
+                "push is off (no Firebase credentials): queued pushes stay queued, none is "
+                "sent; set FIREBASE_CREDENTIALS_FILE or GOOGLE_APPLICATION_CREDENTIALS to send"
             )
 
     # -- loops ------------------------------------------------------------------------------
@@ -237,6 +242,8 @@ class DeliveryWorker:
         """Fan out waiting events (their inbox entries and pushes), then claim one batch of
         pushes, send it, record every outcome."""
         fanned = fan_out(limit=self.settings.batch_size)
+        if self.sender is None:
+            return BatchReport(events=fanned)
         claim_id, ids = claim_batch(
             limit=self.settings.batch_size, lease_seconds=self.settings.lease_seconds
         )
@@ -245,10 +252,7 @@ class DeliveryWorker:
         rows = _load(ids)
         db.session.commit()  # no transaction stays open while we wait for FCM
         outcomes = _Outcomes()
-        if self.sender is None:
-            outcomes.skipped = [row.id for row in rows]
-        else:
-            self._send(rows, outcomes)
+        self._send(rows, outcomes)
         report = BatchReport(claimed=len(ids), events=fanned)
         self._record(claim_id, outcomes, report)
         if outcomes.prune:

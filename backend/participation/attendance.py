@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from backend import events
 from backend.audit.services import save_and_audit
 from backend.clock import utcnow
+from backend.database import insert_or_nothing
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ids import new_id
 from backend.participation.models import (
     Activity,
     ActivityKind,
@@ -25,6 +27,14 @@ from backend.participation.shared import PS, _bump_stage, _take_seat
 from backend.permissions import (
     Role,
 )
+
+
+def _meeting_activity(source_key: str) -> Activity | None:
+    return db.session.scalar(
+        sa.select(Activity)
+        .where(Activity.source_key == source_key)
+        .execution_options(populate_existing=True)
+    )
 
 
 def record_meeting_attendance(
@@ -59,25 +69,30 @@ def record_meeting_attendance(
         )
     )
     source_key = f"meeting:{meeting_id}"
-    activity = db.session.scalar(sa.select(Activity).where(Activity.source_key == source_key))
+    activity = _meeting_activity(source_key)
     if activity is None:
+        # Insert-or-get: the first tickets of a meeting may be scanned at the same moment on
+        # two workers; both insert, one row wins, and both scans go on with that row.
         # The meeting happened: it is recorded as it was, not checked against the stage dates.
-        activity = Activity(
-            municipality_id=project.municipality_id,
-            project_id=project.id,
-            stage_id=stage_row.id,
-            stage=stage_row.stage,
-            kind=ActivityKind.MEETING,
-            title=title[:200],
-            starts_at=starts_at,
-            ends_at=ends_at,
-            registered_count=0,
-            source_key=source_key,
-            created_by=actor_id,
+        db.session.execute(
+            insert_or_nothing(Activity.__table__)
+            .values(
+                id=new_id(),
+                municipality_id=project.municipality_id,
+                project_id=project.id,
+                stage_id=stage_row.id,
+                stage=stage_row.stage,
+                kind=ActivityKind.MEETING,
+                title=title[:200],
+                starts_at=starts_at,
+                ends_at=ends_at,
+                registered_count=0,
+                source_key=source_key,
+                created_by=actor_id,
+            )
+            .on_conflict_do_nothing(index_elements=["source_key"])
         )
-        activity.project = project
-        db.session.add(activity)
-        db.session.flush()
+        activity = _meeting_activity(source_key)
     participation = _existing(activity.id, user_id)
     if participation is None:
         _take_seat(activity)

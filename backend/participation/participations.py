@@ -11,6 +11,7 @@ from sqlalchemy.orm import lazyload, make_transient_to_detached
 from backend import events
 from backend.audit.services import record_audit, save_and_audit
 from backend.clock import utcnow
+from backend.database import lock_row, read_for_update
 from backend.errors import (
     NotFound,
     RuleViolation,
@@ -259,6 +260,8 @@ def recorded_payload(participation: Mapping[str, Any], activity: Any) -> dict[st
 def check_in(*, actor: User, activity: Activity, code: str) -> Participation:
     """A registered citizen checks in at the venue with the code shown there (once)."""
     participation = _existing(activity.id, actor.id)
+    if participation is not None:
+        participation = lock_row(Participation, participation)
     if participation is None or participation.status in (PS.CANCELLED, PS.REJECTED, PS.NO_SHOW):
         raise RuleViolation("You have not joined this activity.", code="not_registered")
     if participation.status in (PS.ATTENDED, PS.CONFIRMED):
@@ -359,6 +362,9 @@ def confirm_participation(
 ) -> Participation:
     """An official confirms a participation with its hours; the stage counters follow."""
     _ensure_manager(actor, participation)
+    # Decided once: of 20 parallel confirmations one changes the row, the rest see it confirmed
+    # (counters, hours and the notification follow only that one).
+    participation = lock_row(Participation, participation)
     activity = participation.activity
     if not _confirm_one(participation, activity, actor=actor, hours=hours):
         return participation
@@ -377,10 +383,20 @@ def confirm_activity_participations(
 ) -> list[Participation]:
     """Confirm many at once: the listed ones, or every attended one; all or nothing."""
     _ensure_manager(actor, activity)
-    query = sa.select(Participation).where(Participation.activity_id == activity.id)
+    # Locked in id order: two bulk confirmations (or a bulk and single ones) take the rows in
+    # the same order and wait for each other instead of deadlocking.
+    query = (
+        sa.select(Participation)
+        .where(Participation.activity_id == activity.id)
+        .order_by(Participation.id)
+    )
     if participation_ids is not None:
         wanted = list(dict.fromkeys(participation_ids))
-        rows = list(db.session.scalars(query.where(Participation.id.in_(wanted))))
+        rows = list(
+            db.session.scalars(
+                read_for_update(query.where(Participation.id.in_(wanted)), of=Participation)
+            )
+        )
         missing = set(wanted) - {p.id for p in rows}
         if missing:
             raise NotFound(
@@ -389,7 +405,11 @@ def confirm_activity_participations(
                 fields={"participation_ids": sorted(missing)},
             )
     else:
-        rows = list(db.session.scalars(query.where(Participation.status == PS.ATTENDED)))
+        rows = list(
+            db.session.scalars(
+                read_for_update(query.where(Participation.status == PS.ATTENDED), of=Participation)
+            )
+        )
     rows.sort(key=lambda p: p.id)
     changed = [p for p in rows if _confirm_one(p, activity, actor=actor, hours=hours)]
     if changed:
@@ -407,6 +427,7 @@ def reject_participation(
 ) -> Participation:
     """An official rejects a participation (it frees its seat); rejecting twice is a no-op."""
     _ensure_manager(actor, participation)
+    participation = lock_row(Participation, participation)
     if participation.status == PS.REJECTED:
         return participation
     _move(participation, PS.REJECTED)
@@ -440,6 +461,7 @@ def cancel_participation(*, actor: User, participation: Participation) -> Partic
     own = actor.id == participation.user_id
     if not own:
         _ensure_manager(actor, participation)
+    participation = lock_row(Participation, participation)
     if participation.status == PS.CANCELLED:
         return participation
     _move(participation, PS.CANCELLED)
@@ -459,6 +481,7 @@ def cancel_participation(*, actor: User, participation: Participation) -> Partic
 def mark_no_show(*, actor: User, participation: Participation) -> Participation:
     """An official marks a registered citizen who never came, once the activity is over."""
     _ensure_manager(actor, participation)
+    participation = lock_row(Participation, participation)
     if participation.status == PS.NO_SHOW:
         return participation
     if participation.status in TRANSITIONS and PS.NO_SHOW not in TRANSITIONS[participation.status]:

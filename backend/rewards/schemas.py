@@ -39,6 +39,9 @@ ACTIVITY_KINDS = (
 )
 MAX_AMOUNT = 1_000_000_000
 MAX_BUDGET = 10**13
+#: A cap per citizen per month or year: the column is a 32-bit integer, and no reward rule
+#: caps a citizen anywhere near 2.1 billion (points or won) in a year.
+MAX_CAP = 2**31 - 1
 
 
 class _EnumChoice(fields.Enum):
@@ -99,7 +102,7 @@ class RewardRuleCreateSchema(InputSchema):
         strict=True,
         load_default=None,
         allow_none=True,
-        validate=validate.Range(min=1, max=MAX_BUDGET),
+        validate=validate.Range(min=1, max=MAX_CAP),
     )
     cap_period = fields.Enum(CapPeriod, by_value=fields.String, load_default=None, allow_none=True)
     is_active = fields.Boolean(load_default=True)
@@ -124,7 +127,7 @@ class RewardRuleUpdateSchema(InputSchema):
     amount = _amount()
     amount_per_hour = _amount()
     cap_amount = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_BUDGET)
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_CAP)
     )
     cap_period = fields.Enum(CapPeriod, by_value=fields.String, allow_none=True)
     is_active = fields.Boolean()

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from backend import events
 from backend.audit.services import record_audit, save_and_audit
 from backend.clock import SEOUL, as_utc, seoul_date, seoul_day_start, seoul_today, utcnow
+from backend.database import read_for_update
 from backend.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
@@ -443,8 +444,9 @@ def get_citizen_for(*, actor: User, user_id: str) -> User:
 
 
 def _lock_account(user_id: str) -> None:
-    """Serialise balance checks of one citizen (row lock on PostgreSQL; SQLite has one writer)."""
-    db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    """Serialise balance checks of one citizen: before the balance is read, the citizen's row
+    is locked (PostgreSQL) or the writer's turn taken (SQLite, where FOR UPDATE does nothing)."""
+    db.session.execute(read_for_update(sa.select(User.id).where(User.id == user_id)))
 
 
 def _announce(entry: RewardLedgerEntry) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from backend.cli import PUSH_NOT_CONFIGURED_EXIT
 from backend.clock import SEOUL, utcnow
 from backend.extensions import db
 from backend.identity.models import AuthSession, User
@@ -303,22 +304,21 @@ def test_too_old_pushes_are_not_sent(
     assert only(outbox_rows()).last_error_code == "expired"
 
 
-def test_without_credentials_the_worker_fills_only_the_inbox(
+def test_without_credentials_the_worker_fills_the_inbox_and_leaves_pushes_queued(
     clock, create_user, create_device, notify, deliver, fake_fcm, outbox_rows, caplog
 ):
     user = create_user()
     create_device(user)
     notify(user)
 
-    with caplog.at_level(logging.WARNING, logger="backend.notifications.worker"):
+    with caplog.at_level(logging.ERROR, logger="backend.notifications.worker"):
         report = deliver(sender=None)
 
-    assert (report.skipped, fake_fcm.request_count) == (1, 0)
+    assert (report.claimed, report.skipped, fake_fcm.request_count) == (0, 0, 0)
     assert "push is off" in caplog.text
     row = only(outbox_rows())
-    assert (row.status, row.last_error_code) == (OutboxStatus.SKIPPED, "push_off")
-    assert services.count_unread(user=user) == 1
-    assert counters() == {"inbox_only": 1}
+    assert row.status == OutboxStatus.PENDING  # for a worker that can send
+    assert services.count_unread(user=user) == 1  # the inbox has it meanwhile
 
 
 # ---- preferences at delivery time -------------------------------------------------------------
@@ -632,19 +632,21 @@ def test_deliver_once_command_pushes_through_the_configured_fcm(
     assert len(fake_fcm.requests_for(device.token)) == 1
 
 
-def test_deliver_command_without_credentials_says_push_is_off(
-    app, clock, create_user, create_device, notify, monkeypatch, fake_fcm
+def test_deliver_command_without_credentials_fails_loudly_and_leaves_pushes_queued(
+    app, clock, create_user, create_device, notify, monkeypatch, fake_fcm, outbox_rows, caplog
 ):
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
     user = create_user()
     create_device(user)
     notify(user)
 
-    result = app.test_cli_runner().invoke(args=["notifications", "deliver", "--once"])
+    with caplog.at_level(logging.ERROR, logger="backend.notifications.worker"):
+        result = app.test_cli_runner().invoke(args=["notifications", "deliver", "--once"])
 
-    assert result.exit_code == 0, result.output
-    assert "Push is off" in result.output
-    assert "skipped 1" in result.output
+    assert result.exit_code == PUSH_NOT_CONFIGURED_EXIT, result.output
+    assert "Push is off" in result.output and "stay queued" in result.output
+    assert "push is off" in caplog.text.lower()
+    assert only(outbox_rows()).status == OutboxStatus.PENDING
     assert fake_fcm.request_count == 0
 
 
