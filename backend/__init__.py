@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, error handling, blueprints and commands."""
-    from backend import cli, models
+    from backend import cli, console, models
     from backend.api import register_blueprints
     from backend.api.auth import register_jwt_callbacks
     from backend.api.certification import install_verify_fast_path
@@ -39,6 +39,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_transaction_hooks(app)
     register_blueprints(app)
+    app.register_blueprint(console.bp)
     install_verify_fast_path(app)
     install_record_fast_path(app)
     register_subscriptions(app)

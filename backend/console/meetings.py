@@ -1,0 +1,1 @@
+"""Meetings (schedulers and officials): to come."""
