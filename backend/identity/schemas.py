@@ -5,7 +5,15 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.permissions import STAFF_ROLES, Role
-from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDateTime, Text
+from backend.schemas import (
+    Id,
+    InputSchema,
+    OutputSchema,
+    PageArgsSchema,
+    SeoulDateTime,
+    Text,
+    enum_field,
+)
 
 LOCALES = ("ko", "en")
 _PASSWORD = {
@@ -48,9 +56,8 @@ class RegisterSchema(_LoginFields):
 
 
 class StaffCreateSchema(RegisterSchema):
-    role = fields.Enum(
+    role = enum_field(
         Role,
-        by_value=True,
         required=True,
         validate=validate.OneOf(sorted(STAFF_ROLES, key=lambda r: r.value)),
     )
@@ -58,7 +65,7 @@ class StaffCreateSchema(RegisterSchema):
 
 
 class UserUpdateSchema(InputSchema):
-    role = fields.Enum(Role, by_value=True)
+    role = enum_field(Role)
     municipality_id = Id(allow_none=True)
     is_active = fields.Boolean()
     display_name = Text(50, min_length=1)
@@ -95,7 +102,7 @@ class UserPublicSchema(OutputSchema):
 class UserSelfSchema(UserPublicSchema):
     """What users see of themselves."""
 
-    role = fields.Enum(Role, by_value=True, required=True)
+    role = enum_field(Role, required=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     locale = fields.String(required=True)
@@ -112,5 +119,5 @@ class UserStaffSchema(UserSelfSchema):
 
 
 class UserListArgsSchema(PageArgsSchema):
-    role = fields.Enum(Role, by_value=True, load_default=None)
+    role = enum_field(Role, load_default=None)
     municipality_id = Id(load_default=None)

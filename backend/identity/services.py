@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import utcnow
 from backend.errors import (
     Conflict,
@@ -69,13 +69,11 @@ def create_municipality(
             fields={"code": ["Already in use."]},
         )
     municipality = Municipality(code=code, name=name, name_en=name_en, region=region)
-    db.session.add(municipality)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        municipality,
         actor=actor,
         action="municipality.create",
         target_type="municipality",
-        target_id=municipality.id,
         municipality_id=municipality.id,
         details={"code": code, "name": name},
     )
@@ -267,15 +265,7 @@ def update_user(
             changes[name] = value.value if isinstance(value, Role) else value
             setattr(user, name, value)
     if changes:
-        db.session.flush()
-        record_audit(
-            actor=actor,
-            action="user.update",
-            target_type="user",
-            target_id=user.id,
-            municipality_id=user.municipality_id,
-            details=changes,
-        )
+        save_and_audit(user, actor=actor, action="user.update", target_type="user", details=changes)
     return user
 
 
