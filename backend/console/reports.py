@@ -15,6 +15,7 @@ from backend.console.charts import stacked_bars
 from backend.console.i18n import label
 from backend.console.pages import page
 from backend.identity.services import list_municipalities
+from backend.ministry.indicators import indicator_report
 from backend.participation import reports
 from backend.participation.models import ProjectField, Stage, StageMode
 from backend.participation.schemas import IndicatorArgsSchema, StageModeArgsSchema
@@ -60,7 +61,7 @@ def reports_page() -> Any:
             one = reports.stage_mode_report(viewer=viewer, **{**args, "municipality_id": place.id})
             per_municipality.append((place, one))
     indicator_args, _ = _args(IndicatorArgsSchema(), ("year", "municipality_id"))
-    indicators = reports.indicator_report(viewer=viewer, **indicator_args)
+    indicators = indicator_report(viewer=viewer, **indicator_args)
     return page(
         "reports.html",
         report=report,
@@ -89,4 +90,4 @@ def reports_stage_modes_csv() -> Any:
 def reports_indicators_csv() -> Any:
     """The indicators as the API's CSV."""
     args, _ = _args(IndicatorArgsSchema(), ("year", "municipality_id"))
-    return api.indicator_csv(reports.indicator_report(viewer=current_user(), **args))
+    return api.indicator_csv(indicator_report(viewer=current_user(), **args))
