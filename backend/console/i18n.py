@@ -150,6 +150,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "meeting.seats": ("좌석", "Seats"),
     "meeting.already": ("이미 입장한 입장권입니다.", "This ticket was already checked in."),
     "meeting.welcome": ("입장 확인되었습니다", "Checked in"),
+    "meeting.upcoming": ("예정된 회의만", "Upcoming only"),
+    "meeting.no_committee": ("먼저 위원회가 있어야 합니다.", "A committee is needed first."),
 }
 
 #: Labels of the enum values the pages show.
@@ -206,6 +208,10 @@ ENUM_TEXTS: dict[str, tuple[str, str]] = {
     "registration.waitlisted": ("대기", "Waitlisted"),
     "registration.cancelled": ("취소", "Cancelled"),
     "registration.checked_in": ("입장", "Checked in"),
+    "meeting_status.scheduled": ("예정", "Scheduled"),
+    "meeting_status.changed": ("변경됨", "Changed"),
+    "meeting_status.cancelled": ("취소", "Cancelled"),
+    "meeting_status.held": ("개최", "Held"),
     "tier.member": ("위원", "Member"),
     "tier.certified": ("인증 시민", "Certified"),
     "tier.general": ("일반", "General"),
