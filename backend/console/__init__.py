@@ -22,6 +22,7 @@ bp = Blueprint(
 from backend.console import (  # noqa: E402, F401
     activities,
     auth,
+    citizens,
     meetings,
     projects,
     reports,
