@@ -12,7 +12,7 @@ from backend.api import reports as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.charts import stacked_bars
-from backend.console.i18n import label
+from backend.console.i18n import label, t
 from backend.console.pages import page
 from backend.identity.services import list_municipalities
 from backend.ministry.indicators import indicator_report
@@ -43,6 +43,7 @@ def _chart(report: Any) -> str:
             for row in report.stages
         ],
         series=[(m.value, label("mode", m)) for m in StageMode],
+        title=t("report.chart"),
     )
 
 
