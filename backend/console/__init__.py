@@ -21,6 +21,7 @@ bp = Blueprint(
 # The page modules attach their views to `bp` (imported for that effect, in menu order).
 from backend.console import (  # noqa: E402, F401
     activities,
+    admin,
     auth,
     citizens,
     meetings,
