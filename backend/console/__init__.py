@@ -27,4 +27,5 @@ from backend.console import (  # noqa: E402, F401
     meetings,
     projects,
     reports,
+    sheets,
 )

@@ -118,7 +118,11 @@ def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Respo
 @mirrors(api.get_activity)
 def activity(activity_id: str) -> Any:
     """An activity with its participants and the attendance queue."""
-    return _activity_page(activity_id, confirmed=request.args.get("confirmed"))
+    return _activity_page(
+        activity_id,
+        confirmed=request.args.get("confirmed"),
+        imported=request.args.get("imported"),
+    )
 
 
 @bp.route("/activities/<activity_id>/code")
