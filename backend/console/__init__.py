@@ -24,6 +24,7 @@ from backend.console import (  # noqa: E402, F401
     admin,
     auth,
     citizens,
+    committees,
     meetings,
     projects,
     reports,
