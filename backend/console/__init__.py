@@ -23,6 +23,7 @@ from backend.console import (  # noqa: E402, F401
     activities,
     admin,
     auth,
+    certificates,
     citizens,
     committees,
     meetings,

@@ -39,11 +39,21 @@ def load_form(
 ) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
     """The form loaded by an API input schema; (None, field errors) when it does not load."""
     values = {**form_values(lists=lists), **extra}
-    values = {k: v for k, v in values.items() if k in schema.fields}
+    values = {k: _typed(schema.fields[k], v) for k, v in values.items() if k in schema.fields}
     try:
         return schema.load(values), {}
     except ma.ValidationError as error:
         return None, flatten_field_errors(error.messages)
+
+
+def _typed(field: ma.fields.Field, value: Any) -> Any:
+    # Forms send text; the API's strict integer fields want JSON numbers.
+    if isinstance(field, ma.fields.Integer) and isinstance(value, str) and _INTEGER.match(value):
+        return int(value)
+    return value
+
+
+_INTEGER = re.compile(r"^-?\d{1,12}$")
 
 
 def domain_errors(error: DomainError) -> dict[str, list[str]]:
