@@ -30,4 +30,5 @@ from backend.console import (  # noqa: E402, F401
     projects,
     reports,
     sheets,
+    surveys,
 )
