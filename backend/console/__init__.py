@@ -29,6 +29,7 @@ from backend.console import (  # noqa: E402, F401
     meetings,
     projects,
     reports,
+    rewards,
     sheets,
     surveys,
 )

@@ -16,7 +16,7 @@ from backend.console.pages import done, page, page_args
 from backend.errors import DomainError
 from backend.identity.services import get_user_for
 from backend.rewards import services as rewards
-from backend.rewards.models import Incentive
+from backend.rewards.models import REDEEMABLE_INCENTIVES, Incentive
 from backend.rewards.schemas import GrantCreateSchema, RedemptionCreateSchema
 
 
@@ -37,6 +37,7 @@ def _citizen_page(user_id: str, status: int = 200, **context: Any) -> Any:
         ledger=ledger,
         certificates=certificates,
         incentives=list(Incentive),
+        redeemable=[i for i in Incentive if i in REDEEMABLE_INCENTIVES],
         **context,
     )
 
