@@ -27,6 +27,7 @@ from backend.console import (  # noqa: E402, F401
     citizens,
     committees,
     meetings,
+    ministry,
     projects,
     reports,
     rewards,
