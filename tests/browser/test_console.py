@@ -245,3 +245,47 @@ def test_citizens_and_other_municipalities_are_refused(page, live_server):
         live_server, "GET", f"/projects/{project_id}/government-work", None, official
     )
     assert all(w["title"] != "남의 사업" for w in work["items"])
+
+
+def _scan(page, path: str, screenshot: str | None = None) -> None:
+    answer = page.goto(path)
+    assert answer.status == 200, f"{path}: {answer.status}"
+    assert_accessible(page)
+    if screenshot:
+        save_screenshot(page, screenshot)
+
+
+def test_every_other_page_passes_axe(tablet_page, live_server):
+    page = tablet_page
+    console_login(page, "official@gangnam.example")
+    page.goto("/console/projects")
+    page.locator("table a").first.click()
+    project_path = page.url.split("?")[0].removeprefix(live_server)
+    _scan(page, project_path, "console-project")
+    _scan(page, f"{project_path}/edit")
+    _scan(page, f"{project_path}/surveys")
+    page.goto(project_path)
+    activity_link = page.locator('a[href^="/console/activities/"]').first
+    activity_path = activity_link.get_attribute("href")
+    _scan(page, activity_path)
+    _scan(page, f"{activity_path}/edit")
+    _scan(page, f"{activity_path}/import")
+    sheet = page.request.get(f"{activity_path}/sheet.pdf")
+    assert sheet.ok and sheet.body().startswith(b"%PDF")
+    _scan(page, "/console/committees")
+    page.locator("table a").first.click()
+    assert_accessible(page)
+    save_screenshot(page, "console-committee")
+    _scan(page, "/console/certificates", "console-certificates")
+    _scan(page, "/console/rewards", "console-rewards")
+    _scan(page, "/console/ministry")
+    _scan(page, "/console/admin/users")
+    _scan(page, "/console/meetings")
+
+    page.context.clear_cookies()
+    console_login(page, "admin@demo.example")
+    _scan(page, "/console/admin/users")
+    _scan(page, "/console/admin/municipalities")
+    _scan(page, "/console/admin/audit", "console-audit")
+    _scan(page, "/console/admin/audit?action=project.create")
+    _scan(page, "/console/reports?lang=en")
