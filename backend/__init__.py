@@ -6,21 +6,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, error handling, blueprints and commands."""
     from backend import cli, console, models
     from backend.api import register_blueprints
-    from backend.api.auth import register_jwt_callbacks
-    from backend.api.certification import install_verify_fast_path
     from backend.api.errors import register_error_handlers
-    from backend.api.participation import install_record_fast_path
     from backend.api.sessions import NoCookieSessionInterface
     from backend.api.transaction import register_transaction_hooks
     from backend.config import load_config
     from backend.database import configure_engine_events
-    from backend.extensions import api, db, jwt, migrate
+    from backend.extensions import api, db, migrate
+    from backend.identity.session_cache import watch_changes
+    from backend.operations import register_operations
     from backend.subscriptions import register_subscriptions
 
     app = Flask(__name__)
@@ -32,16 +32,23 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     configure_engine_events(app)
+    watch_changes()
     migrate.init_app(app, db, directory=str(models.MIGRATIONS_DIR), render_as_batch=True)
-    jwt.init_app(app)
     api.init_app(app, spec_kwargs={"components": {"schemas": {}}})
-    register_jwt_callbacks(app)
     register_error_handlers(app)
     register_transaction_hooks(app)
     register_blueprints(app)
     app.register_blueprint(console.bp)
-    install_verify_fast_path(app)
-    install_record_fast_path(app)
+    install_proxy_fix(app)
     register_subscriptions(app)
     cli.register_commands(app)
+    register_operations(app)
     return app
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Trust `X-Forwarded-For` from the TRUSTED_PROXY_COUNT proxies in front of the app (none
+    by default), so `request.remote_addr` is the client's address (werkzeug's ProxyFix)."""
+    proxies = int(app.config.get("TRUSTED_PROXY_COUNT") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]

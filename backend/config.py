@@ -41,13 +41,15 @@ def load_config() -> dict[str, Any]:
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        # hide_parameters: a logged database error must not carry the row's personal data.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "hide_parameters": True,
+        },
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or secret,
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_env_int("REFRESH_TOKEN_DAYS", 30)),
-        "JWT_TOKEN_LOCATION": ["headers"],
-        "JWT_ERROR_MESSAGE_KEY": "message",
         "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("LOGIN_LOCK_MINUTES", 15),
         "CHECK_IN_WINDOW_SECONDS": _env_int("CHECK_IN_WINDOW_SECONDS", 60),
@@ -96,9 +98,19 @@ def load_config() -> dict[str, Any]:
         # Per client address and per worker, in memory (token bucket): sustained rate and burst.
         "CERTIFICATE_VERIFY_RATE": float(os.environ.get("CERTIFICATE_VERIFY_RATE", 10)),
         "CERTIFICATE_VERIFY_BURST": _env_int("CERTIFICATE_VERIFY_BURST", 60),
-        # Answer well-formed scans in front of Flask (see backend/api/certification.py).
-        "CERTIFICATE_VERIFY_FAST_PATH": os.environ.get("CERTIFICATE_VERIFY_FAST_PATH", "1") != "0",
-        "RECORD_FAST_PATH": os.environ.get("RECORD_FAST_PATH", "1") != "0",
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
+        # Operations (backend/operations, backend/ratelimit.py; README's runbook).
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RATE_LIMIT_PREFIX": os.environ.get("RATE_LIMIT_PREFIX", "coproduction"),
+        "CHECK_IN_GUESS_LIMIT": _env_int("CHECK_IN_GUESS_LIMIT", 10),
+        "CHECK_IN_GUESS_WINDOW_SECONDS": _env_int("CHECK_IN_GUESS_WINDOW_SECONDS", 600),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "METRICS_ALLOWED_NETWORKS": os.environ.get(
+            "METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128"
+        ),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Largest request body (413 payload_too_large above it); nginx's client_max_body_size
+        # in deploy/nginx/coproduction.conf is the same.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 1024 * 1024),
     }

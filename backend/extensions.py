@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_smorest import Api as SmorestApi
 from flask_sqlalchemy import SQLAlchemy
@@ -28,5 +27,4 @@ class Api(SmorestApi):
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
-jwt = JWTManager()
 api = Api()

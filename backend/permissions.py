@@ -47,6 +47,18 @@ def can_see_municipality(user: User, municipality_id: str | None) -> bool:
     return sees_all_municipalities(user) or user.municipality_id == municipality_id
 
 
+def can_see_row(user: User, row: Any) -> bool:
+    """Whether a user may see a municipality-owned row."""
+    return can_see_municipality(user, row.municipality_id)
+
+
+def can_see_personal_row(user: User, row: Any) -> bool:
+    """A row about one person (`row.user_id`) of a municipality, such as an appointment or a
+    meeting registration: staff of that municipality (and national roles) see it, a citizen
+    only their own."""
+    return can_see_row(user, row) and (user.role != Role.CITIZEN or row.user_id == user.id)
+
+
 def ensure_same_municipality(user: User, row: Any) -> Any:
     """Return the row if the user may see its municipality, else act as if it did not exist."""
     if row is None or not can_see_municipality(user, row.municipality_id):
@@ -59,6 +71,36 @@ def scope_to_municipality(query: Select, model: Any, user: User) -> Select:
     if sees_all_municipalities(user):
         return query
     return query.where(model.municipality_id == user.municipality_id)
+
+
+def is_official_of(user: User, municipality_id: str | None) -> bool:
+    """An official of that municipality."""
+    return user.role == Role.OFFICIAL and user.municipality_id == municipality_id
+
+
+def is_municipal_official(user: User) -> bool:
+    """An official who belongs to a municipality (creates its projects, committees, facts)."""
+    return user.role == Role.OFFICIAL and bool(user.municipality_id)
+
+
+def is_citizen_of(user: User, municipality_id: str | None) -> bool:
+    """A citizen of that municipality (joins its activities, registers for its meetings)."""
+    return user.role == Role.CITIZEN and user.municipality_id == municipality_id
+
+
+def can_manage_row(user: User, row: Any) -> bool:
+    """Officials change the rows (projects, stages, activities, participations, surveys) of
+    their own municipality."""
+    return is_official_of(user, row.municipality_id)
+
+
+#: Roles that see a municipality's draft and private projects.
+UNPUBLISHED_PROJECT_READERS = frozenset({Role.OFFICIAL, Role.ANALYST, Role.ADMIN})
+
+
+def can_see_unpublished_projects(user: User) -> bool:
+    """Staff (officials of the municipality, national roles) see drafts and private projects."""
+    return user.role in UNPUBLISHED_PROJECT_READERS
 
 
 def can_manage_users(user: User) -> bool:
@@ -76,7 +118,7 @@ COMMITTEE_STAFF_READERS = frozenset({Role.OFFICIAL, Role.SCHEDULER, Role.ANALYST
 
 def can_manage_committee(user: User, committee: Any) -> bool:
     """Officials manage the committees (and appointments) of their own municipality."""
-    return user.role in COMMITTEE_MANAGERS and user.municipality_id == committee.municipality_id
+    return user.role in COMMITTEE_MANAGERS and is_official_of(user, committee.municipality_id)
 
 
 def can_manage_meetings(user: User, owner: Any) -> bool:
@@ -114,4 +156,58 @@ def can_see_dispute(
         return True
     if user.id in party_user_ids or user.id in mediator_user_ids or user.id in committee_user_ids:
         return True
-    return user.role == Role.OFFICIAL and user.municipality_id == dispute.municipality_id
+    return is_official_of(user, dispute.municipality_id)
+
+
+def can_see_ticket(user: User, registration: Any) -> bool:
+    """A meeting ticket: its registrant, or the managers of the meeting's municipality."""
+    mine_or_managed = registration.user_id == user.id or can_manage_meetings(
+        user, registration.meeting
+    )
+    return mine_or_managed and can_see_row(user, registration)
+
+
+def can_see_certificate(user: User, certificate: Any) -> bool:
+    """A certificate: a citizen sees their own, staff those of their municipality."""
+    if user.role == Role.CITIZEN:
+        return certificate.user_id == user.id
+    return can_see_row(user, certificate)
+
+
+def can_see_participation(user: User, participation: Any) -> bool:
+    """A participation: the citizen's own; officials of its municipality; national roles."""
+    if user.role == Role.CITIZEN:
+        return participation.user_id == user.id
+    return sees_all_municipalities(user) or (
+        user.role == Role.OFFICIAL and user.municipality_id == participation.municipality_id
+    )
+
+
+def can_see_learner(user: User, user_id: str, municipality_id: str | None) -> bool:
+    """A person's training record (enrolments): the person, the ministry, and officials of the
+    person's municipality."""
+    if user.id == user_id or is_ministry_staff(user):
+        return True
+    return user.role == Role.OFFICIAL and municipality_id == user.municipality_id
+
+
+def can_write_follow_up(user: User, case: Any) -> bool:
+    """A selected case's follow-ups: the municipality's officials, or ministry staff."""
+    return is_ministry_staff(user) or is_official_of(user, case.municipality_id)
+
+
+def can_file_dispute(user: User) -> bool:
+    """Officials and citizens of a municipality file dispute cases about its projects."""
+    return user.role in (Role.OFFICIAL, Role.CITIZEN) and bool(user.municipality_id)
+
+
+def is_dispute_party(user: User, dispute: Any) -> bool:
+    """Parties are the party users and, for the government side, the municipality's officials."""
+    return user.id in dispute.party_user_ids or is_official_of(user, dispute.municipality_id)
+
+
+def can_withdraw_dispute(user: User, dispute: Any, *, government_side: bool) -> bool:
+    """The filer withdraws a case, or an official of the municipality when the government filed."""
+    return user.id == dispute.filed_by_id or (
+        government_side and is_official_of(user, dispute.municipality_id)
+    )

@@ -57,7 +57,7 @@ def measure(scenario: harness.Scenario, *, rounds: int, duration: int) -> dict[s
                 if target.setup is not None:
                     env.update(target.setup(workdir) or {})
                 servers[side] = target.server(env).start()
-                target.check_once(servers[side].base_url)
+                target.check_once(servers[side])
             for number in range(1, rounds + 1):
                 for side, target in sides.items():
                     server = servers[side]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from backend.clock import SEOUL
+from backend.notifications.fanout import fan_out
 from backend.permissions import Role
 
 API = "/api/v1"
@@ -22,7 +23,7 @@ def _ok(response, status: int = 200) -> dict:
     return response.json
 
 
-def test_confirmations_grant_points_issue_the_certificate_and_notify(client, clock, as_role):
+def test_confirmations_grant_points_issue_the_certificate_and_notify(app, client, clock, as_role):
     official, staff = as_role(Role.OFFICIAL)
     citizen, mine = as_role(Role.CITIZEN, municipality=official.municipality)
 
@@ -109,6 +110,9 @@ def test_confirmations_grant_points_issue_the_certificate_and_notify(client, clo
     [certificate] = _ok(client.get(f"{API}/me/certificates", headers=mine))["items"]
     assert (certificate["kind"], certificate["status"]) == ("model_citizen", "active")
 
+    # The notification worker turns the events into inbox entries (a moment later).
+    with app.app_context():
+        assert fan_out() >= 7
     inbox = _ok(client.get(f"{API}/me/notifications", headers=mine))["items"]
     kinds = [item["kind"] for item in inbox]
     assert kinds.count("participation.confirmed") == 3

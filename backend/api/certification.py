@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -12,10 +11,8 @@ from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, public, requires
 from backend.api.errors import error_response
-from backend.api.fastpath import FastAnswer, install_fast_path
 from backend.api.transaction import read_only
 from backend.certification import services
-from backend.certification.ratelimit import TokenBucketLimiter
 from backend.certification.schemas import (
     MAX_VERIFY_TEXT,
     CertificateIssueSchema,
@@ -35,9 +32,11 @@ from backend.certification.schemas import (
     StatusListsSchema,
     VerifyRequestSchema,
 )
+from backend.clock import SEOUL
 from backend.errors import RateLimited, ValidationFailed
 from backend.identity.services import get_user_for
 from backend.permissions import Role
+from backend.ratelimit import Limiter, token_bucket
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -248,21 +247,14 @@ def certificate_qr_svg(args: dict[str, Any], certificate_id: str) -> Response:
 # ---- public verification --------------------------------------------------------------------
 
 
-def client_address(environ: dict[str, Any], trusted_proxies: int) -> str:
-    """The caller's address, trusting X-Forwarded-For only from the configured proxies."""
-    remote = environ.get("REMOTE_ADDR") or "unknown"
-    if trusted_proxies <= 0:
-        return remote
-    forwarded = environ.get("HTTP_X_FORWARDED_FOR", "")
-    chain = [part.strip() for part in forwarded.split(",") if part.strip()] + [remote]
-    return chain[max(0, len(chain) - 1 - trusted_proxies)]
-
-
-def _verify_limiter(app: Flask) -> TokenBucketLimiter:
+def _verify_limiter(app: Flask) -> Limiter:
     limiter = app.extensions.get("certificate_verify_limiter")
     if limiter is None:
-        limiter = TokenBucketLimiter(
-            rate=app.config["CERTIFICATE_VERIFY_RATE"], burst=app.config["CERTIFICATE_VERIFY_BURST"]
+        limiter = token_bucket(
+            app,
+            "certificate_verify",
+            rate=app.config["CERTIFICATE_VERIFY_RATE"],
+            burst=app.config["CERTIFICATE_VERIFY_BURST"],
         )
         app.extensions["certificate_verify_limiter"] = limiter
     return limiter
@@ -283,12 +275,13 @@ def verify_certificate() -> Response:
     `unknown_key`, `invalid_signature` or `malformed`, with what the certificate shows.
 
     Public (no token needed) and rate-limited per client address. Answers come from keys and
-    revocations held in memory, never more than a few seconds old.
+    revocations held in memory, never more than a few seconds old while the database answers;
+    when it does not, from the last copy, and `revocations_as_of` says from when.
     """
     # The hot path: no schema machinery, no database; the body is parsed and checked by hand.
+    # The client address is the proxy-corrected one (werkzeug's ProxyFix, TRUSTED_PROXY_COUNT).
     app = current_app._get_current_object()
-    address = client_address(request.environ, app.config["TRUSTED_PROXY_COUNT"])
-    wait = _verify_limiter(app).retry_after(address)
+    wait = _verify_limiter(app).retry_after(request.remote_addr or "unknown")
     if wait:
         raise RateLimited("Too many verifications; slow down.", retry_after=wait)
     body = request.get_json(force=True, silent=True)
@@ -299,54 +292,13 @@ def verify_certificate() -> Response:
         raise ValidationFailed(fields=_verify_field_errors(body))
     # json.dumps straight into a response: Flask's jsonify adds nothing needed here.
     answer = services.verify_text(text, app=app)
+    # How fresh the keys and revocations behind the answer are: older than checked_at only
+    # while the database is unreachable (the answer then comes from the last copy in memory).
+    confirmed = services.registry(app).confirmed_at
+    if confirmed is not None:
+        answer["revocations_as_of"] = confirmed.astimezone(SEOUL).replace(microsecond=0).isoformat()
     return app.response_class(
         json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
-    )
-
-
-VERIFY_PATH = "/api/v1/certificates/verify"
-#: Longest body the fast path reads: the longest text, all of it escaped, plus the JSON around it.
-_MAX_FAST_BODY = 6 * MAX_VERIFY_TEXT + 64
-
-
-def install_verify_fast_path(app: Flask) -> None:
-    """Answer well-formed verification requests in front of Flask (the scan hot path).
-
-    A scan is a signature check against keys in memory; Flask's request machinery (context,
-    routing, hooks, teardown) would cost about as much again. So a well-formed
-    `POST /api/v1/certificates/verify` within its rate limit is answered in front of Flask
-    (`backend.api.fastpath`), exactly as the view `verify_certificate` would answer it;
-    anything else (bad JSON, a field error, a rate limit, an unexpected error) is handed to
-    Flask, whose view gives the full answer. `CERTIFICATE_VERIFY_FAST_PATH = False` turns it
-    off.
-    """
-    install_fast_path(
-        app,
-        method="POST",
-        path=re.escape(VERIFY_PATH),
-        setting="CERTIFICATE_VERIFY_FAST_PATH",
-        max_body=_MAX_FAST_BODY,
-        handler=_fast_answer,
-    )
-
-
-def _fast_answer(
-    app: Flask, environ: dict[str, Any], _match: re.Match[str], raw: bytes
-) -> FastAnswer | None:
-    """The answer for a well-formed request within its rate limit, else None."""
-    body = json.loads(raw)
-    if type(body) is not dict or len(body) != 1:
-        return None
-    text = body.get("text")
-    if type(text) is not str or len(text) > MAX_VERIFY_TEXT:
-        return None
-    address = client_address(environ, app.config["TRUSTED_PROXY_COUNT"])
-    # A limited client is handed to the view, which finds the bucket still empty: one 429.
-    if _verify_limiter(app).retry_after(address):
-        return None
-    answer = services.verify_text(text, app=app)
-    return FastAnswer(
-        "200 OK", json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
     )
 
 

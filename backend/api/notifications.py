@@ -28,6 +28,7 @@ from backend.notifications.schemas import (
     UnreadCountSchema,
 )
 from backend.notifications.texts import is_english
+from backend.participation import services as participation
 from backend.permissions import Role
 from backend.schemas import PageArgsSchema, page_of
 
@@ -163,7 +164,13 @@ def create_announcement(data: dict[str, Any]) -> Any:
     activities; each gets an inbox entry and pushes as they chose. Another municipality's
     project is 404 `project_not_found`.
     """
-    return services.create_announcement(actor=current_caller(), **data)
+    actor = current_caller()
+    project_id = data.get("project_id")
+    if project_id is not None:
+        # The audience comes from the participation domain (NotFound unless the official's).
+        participation.get_project(viewer=actor, project_id=project_id)
+        data["participant_ids"] = participation.list_participant_ids(project_id=project_id)
+    return services.create_announcement(actor=actor, **data)
 
 
 @blp.route("/announcements", methods=["GET"])

@@ -3,28 +3,14 @@ participations, the caller's history, satisfaction surveys and indicator records
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from flask import Flask
+from flask import current_app
 from flask_smorest import Blueprint
 
-from backend import events
-from backend.api.auth import access_claims, current_caller, requires
-from backend.api.fastpath import FastAnswer, install_fast_path
-from backend.api.transaction import IDEMPOTENCY_KEY
-from backend.clock import utcnow
-from backend.errors import ValidationFailed
-from backend.extensions import db
-from backend.idempotency.services import answer_write, key_read, request_fingerprint
-from backend.identity.services import session_caller, session_caller_read
-from backend.ids import ID_PATTERN
-from backend.notifications import texts
-from backend.notifications.handlers import on_participation_recorded
-from backend.notifications.services import plan_user_notification, recipient_reads
-from backend.participation import recording, services
+from backend.api.auth import current_caller, requires
+from backend.errors import RateLimited, ValidationFailed
+from backend.participation import services
 from backend.participation.schemas import (
     ActivityCheckInSchema,
     ActivityCreateSchema,
@@ -66,7 +52,7 @@ from backend.participation.schemas import (
     SurveySchema,
 )
 from backend.permissions import ALL_ROLES, Role
-from backend.rawsql import RawConnection, Read, Write
+from backend.ratelimit import check_in_guesses
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -243,6 +229,9 @@ def check_in(data: dict[str, Any], activity_id: str) -> Any:
     """Check in at the venue with the code shown there (from 30 minutes before the start to
     the end; once)."""
     actor = current_caller()
+    wait = check_in_guesses(current_app).retry_after(f"{actor.id}:{activity_id}")
+    if wait:
+        raise RateLimited("Too many check-in attempts; try again later.", retry_after=wait)
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
     return services.check_in(actor=actor, activity=activity, code=data["code"])
 
@@ -438,163 +427,3 @@ def record_indicator(data: dict[str, Any]) -> Any:
 def list_indicator_records(args: dict[str, Any]) -> Any:
     """Indicator facts the caller may see, newest first."""
     return services.list_indicator_records(viewer=current_caller(), **args)
-
-
-# ---- the recording fast path ----------------------------------------------------------------
-
-#: Built once: a schema instance copies its fields when made (~0.1 ms).
-_ANSWER = ParticipationSchema()
-#: Longest body the fast path reads: `{"user_id": "<26>", "attended": false}` with room to spare.
-_MAX_RECORD_BODY = 256
-
-
-def install_record_fast_path(app: Flask) -> None:
-    """Answer an official's plain record of a citizen's participation in front of Flask.
-
-    `POST /api/v1/activities/{id}/participations` by an official, for a citizen with no earlier
-    record there and a seat free, is the write a municipality's staff repeat all day (paper
-    sign-in sheets, walk-ins). Such a request is answered by `record_fast` with the same
-    rules, rows and answer as the view; everything else (citizens joining, errors, rejoins,
-    a full activity, a replayed Idempotency-Key) goes to the view. `RECORD_FAST_PATH = False`
-    turns it off.
-    """
-    install_fast_path(
-        app,
-        method="POST",
-        path=r"/api/v1/activities/([^/]+)/participations",
-        setting="RECORD_FAST_PATH",
-        max_body=_MAX_RECORD_BODY,
-        handler=record_fast,
-    )
-
-
-def record_fast(
-    app: Flask, environ: dict[str, Any], match: re.Match[str], raw: bytes
-) -> FastAnswer | None:
-    """The view's 201 for a plain record, written in one transaction; None for anything else."""
-    request = _plain_record_request(environ, match, raw)
-    if request is None or not _only_notifications_listen(app):
-        return None
-    with app.app_context():
-        claims = access_claims(environ)
-        if claims is None or not claims.get("sid"):
-            return None
-        now, scope = utcnow(), f"user:{claims['sub']}"
-        with RawConnection(db.engine) as connection:
-            # Every read in one statement, before any write.
-            session, activity, citizen, *key_holder, recipient, devices = connection.read(
-                *_record_reads(request, claims, scope, now)
-            )
-            caller = session_caller(session, now=now)
-            if caller is None or any(key_holder):
-                return None  # a key already taken: the view replays, refuses or replaces it
-            actor = recording.Actor(claims["sub"], caller.role, caller.municipality_id)
-            recorded = recording.plan_plain_record(
-                activity, citizen, actor=actor, user_id=request.user_id, attended=request.attended
-            )
-            if recorded is None:
-                return None
-            body = _json_answer(app, _ANSWER.dump(recorded.participation))
-            writes = [
-                *recording.record_writes(recorded),
-                *_notification_writes(recorded, recipient, devices, now),
-                *_answer_writes(request, raw, scope, body, now),
-            ]
-            guard, seat = recording.seat_guard(recorded)
-            if not connection.write_if(guard, seat, writes):
-                return None  # full: the view says so
-            connection.commit()
-    return FastAnswer("201 CREATED", body)
-
-
-def _record_reads(
-    request: _RecordRequest, claims: dict[str, Any], scope: str, now: datetime
-) -> list[Read]:
-    """The session, the activity, the citizen, the key (if sent), the recipient and devices."""
-    key = [key_read(scope=scope, key=request.key)] if request.key is not None else []
-    return [
-        session_caller_read(user_id=claims["sub"], session_id=claims["sid"]),
-        *recording.reads(activity_id=request.activity_id, user_id=request.user_id),
-        *key,
-        *recipient_reads(user_id=request.user_id, now=now),
-    ]
-
-
-def _notification_writes(
-    recorded: recording.Recorded, recipient: tuple | None, devices: list[tuple], now: datetime
-) -> list[Write]:
-    """What `notify_users` writes for the `participation.recorded` event of the record."""
-    event = recorded.event
-    return plan_user_notification(
-        recipient,
-        devices,
-        user_id=event["user_id"],
-        content=texts.render(events.PARTICIPATION_RECORDED, event),
-        municipality_id=event["municipality_id"],
-        now=now,
-    )
-
-
-def _answer_writes(
-    request: _RecordRequest, raw: bytes, scope: str, body: bytes, now: datetime
-) -> list[Write]:
-    """The stored answer of the request's Idempotency-Key, when it sent one."""
-    if request.key is None:
-        return []
-    return [
-        answer_write(
-            scope=scope,
-            key=request.key,
-            fingerprint=request_fingerprint("POST", request.full_path, raw),
-            status_code=201,
-            content_type="application/json",
-            location=None,
-            body=body,
-            now=now,
-        )
-    ]
-
-
-_ID = re.compile(ID_PATTERN)
-
-
-class _RecordRequest(NamedTuple):
-    activity_id: str
-    user_id: str
-    attended: bool
-    key: str | None
-    full_path: str
-
-
-def _plain_record_request(
-    environ: dict[str, Any], match: re.Match[str], raw: bytes
-) -> _RecordRequest | None:
-    """The request's parts when they are exactly what the view accepts without a remark."""
-    if not environ.get("CONTENT_TYPE", "").startswith("application/json"):
-        return None
-    if environ.get("QUERY_STRING"):
-        return None
-    key = environ.get("HTTP_IDEMPOTENCY_KEY")
-    if key is not None and not IDEMPOTENCY_KEY.match(key):
-        return None
-    body = json.loads(raw)
-    if type(body) is not dict or not set(body) <= {"user_id", "attended"}:
-        return None
-    user_id, attended = body.get("user_id"), body.get("attended", False)
-    if type(user_id) is not str or not _ID.match(user_id) or type(attended) is not bool:
-        return None
-    activity_id = match.group(1)
-    if not _ID.match(activity_id):
-        return None
-    return _RecordRequest(activity_id, user_id, attended, key, environ["PATH_INFO"] + "?")
-
-
-def _only_notifications_listen(app: Flask) -> bool:
-    # The fast path writes the event's notification itself; another subscriber would be missed.
-    subscribed = app.extensions["event_handlers"].get(events.PARTICIPATION_RECORDED, [])
-    return subscribed == [on_participation_recorded]
-
-
-def _json_answer(app: Flask, data: Any) -> bytes:
-    # What flask-smorest's jsonify makes of it (compact, one newline), byte for byte.
-    return (app.json.dumps(data, separators=(",", ":")) + "\n").encode()

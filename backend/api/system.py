@@ -12,6 +12,7 @@ from marshmallow import fields
 from backend.api.auth import public
 from backend.api.contract import render_openapi
 from backend.extensions import db
+from backend.ratelimit import redis_ready
 from backend.schemas import OutputSchema
 
 blp = Blueprint("system", __name__, description="Health probes")
@@ -34,12 +35,18 @@ def healthz() -> Any:
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, schema=HealthSchema, description="The database is unreachable.")
 def readyz() -> Any:
-    """The database answers; 503 otherwise, so a balancer stops sending traffic here."""
+    """`ok` when the database (and Redis, when configured) answers; else names the one that
+    failed: `database_unreachable` with 503, so a balancer stops sending traffic here, or
+    `redis_unreachable` with 200, since without Redis the shared rate limits let requests
+    through and this server still serves (every server shares the one Redis: a 503 would take
+    them all out of the balancer at once)."""
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return {"status": "database_unreachable"}, 503
+    if redis_ready(current_app) is False:
+        return {"status": "redis_unreachable"}
     return {"status": "ok"}
 
 

@@ -11,7 +11,6 @@ from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.pagination import Page, paginate, where_given
-from backend.rawsql import Write
 
 if TYPE_CHECKING:
     from backend.identity.models import User
@@ -57,11 +56,6 @@ def audit_row(*, details: dict[str, Any] | None, **entry: Any) -> dict[str, Any]
     """One audit entry's row: actor_id, actor_role, municipality_id, action, target_type,
     target_id and details, stamped now."""
     return {"id": new_id(), **entry, "details": details or {}, "created_at": utcnow()}
-
-
-def audit_write(row: dict[str, Any]) -> Write:
-    """`record_audit` of an `audit_row`, for a raw connection (the hot paths)."""
-    return Write(_INSERT_ENTRY, row)
 
 
 def list_audit_entries(

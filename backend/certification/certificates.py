@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from backend.certification.criteria import (
     valid_on,
 )
-from backend.certification.criteria_admin import _visible
 from backend.certification.models import (
     Benefit,
     Certificate,
@@ -21,7 +20,8 @@ from backend.errors import NotFound
 from backend.extensions import db
 from backend.identity.models import User
 from backend.pagination import Page, paginate, where_given
-from backend.permissions import Role, scope_to_municipality
+from backend.permissions import can_see_certificate
+from backend.rows import get_visible, list_page
 
 # ---- certificates: reading ------------------------------------------------------------------
 
@@ -36,16 +36,14 @@ def list_certificates(
     user_id: str | None = None,
 ) -> Page:
     """Certificates of the viewer's municipality (all for national roles), newest first."""
-    query = scope_to_municipality(sa.select(Certificate), Certificate, viewer)
-    query = _filter_status(query, status)
-    query = where_given(
-        query,
-        {
-            Certificate.kind: kind,
-            Certificate.user_id: user_id,
-        },
+    return list_page(
+        Certificate,
+        query=_filter_status(sa.select(Certificate), status),
+        viewer=viewer,
+        filters={Certificate.kind: kind, Certificate.user_id: user_id},
+        limit=limit,
+        cursor=cursor,
     )
-    return paginate(query, Certificate.id, limit=limit, cursor=cursor)
 
 
 def list_my_certificates(
@@ -76,15 +74,14 @@ def _filter_status(query: sa.Select, status: CertificateStatus | None) -> sa.Sel
 
 def get_certificate_for(*, viewer: User, certificate_id: str) -> Certificate:
     """A certificate its holder, or staff of its municipality, may see; else not found."""
-    certificate = db.session.get(Certificate, certificate_id)
-    visible = certificate is not None and (
-        certificate.user_id == viewer.id
-        if viewer.role == Role.CITIZEN
-        else _visible(viewer, certificate)
+    return get_visible(
+        Certificate,
+        certificate_id,
+        viewer=viewer,
+        may_see=can_see_certificate,
+        message="Certificate not found.",
+        code="certificate_not_found",
     )
-    if not visible:
-        raise NotFound("Certificate not found.", code="certificate_not_found")
-    return certificate
 
 
 def get_own_certificate(*, user: User, certificate_id: str) -> Certificate:

@@ -13,36 +13,31 @@ from backend.certification.models import (
     CertificationCriteria,
 )
 from backend.clock import utcnow
-from backend.errors import Conflict, NotFound
+from backend.errors import Conflict
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.pagination import Page, paginate
-from backend.permissions import ensure_same_municipality, scope_to_municipality
+from backend.pagination import Page
+from backend.permissions import ensure_same_municipality
+from backend.rows import get_visible, list_page
 
 # ---- criteria -------------------------------------------------------------------------------
 
 
 def list_criteria(*, viewer: User, limit: int, cursor: str | None) -> Page:
     """Certification criteria the viewer may see."""
-    query = scope_to_municipality(sa.select(CertificationCriteria), CertificationCriteria, viewer)
-    return paginate(query, CertificationCriteria.id, limit=limit, cursor=cursor)
+    return list_page(CertificationCriteria, viewer=viewer, limit=limit, cursor=cursor)
 
 
 def get_criteria(*, viewer: User, criteria_id: str) -> CertificationCriteria:
     """One set of criteria, if the viewer may see it."""
-    criteria = db.session.get(CertificationCriteria, criteria_id)
-    if criteria is None or not _visible(viewer, criteria):
-        raise NotFound("Criteria not found.", code="certification_criteria_not_found")
-    return criteria
-
-
-def _visible(viewer: User, row: Any) -> bool:
-    try:
-        ensure_same_municipality(viewer, row)
-    except NotFound:
-        return False
-    return True
+    return get_visible(
+        CertificationCriteria,
+        criteria_id,
+        viewer=viewer,
+        message="Criteria not found.",
+        code="certification_criteria_not_found",
+    )
 
 
 def create_criteria(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend import events
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.certification.certificates import _current_certificate
 from backend.certification.criteria import (
     expiry_after,
@@ -214,12 +214,11 @@ def _new_certificate(
         issued_by_id=actor.id if actor else None,
         replaces_id=replaces.id if replaces else None,
     )
-    record_audit(
+    save_and_audit(
+        certificate,
         actor=actor,
         action="certificate.issue",
         target_type="certificate",
-        target_id=certificate.id,
-        municipality_id=certificate.municipality_id,
         details={
             "user_id": user.id,
             "kind": kind.value,
@@ -395,12 +394,11 @@ def _revoke(certificate: Certificate, *, actor: User | None, reason: str) -> Non
     certificate.revoked_by_id = actor.id if actor else None
     db.session.flush()
     bump_state_version()
-    record_audit(
+    save_and_audit(
+        certificate,
         actor=actor,
         action="certificate.revoke",
         target_type="certificate",
-        target_id=certificate.id,
-        municipality_id=certificate.municipality_id,
         details={"reason": certificate.revocation_reason},
     )
 

@@ -93,6 +93,7 @@ class VerificationRegistry:
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked_at: datetime | None = None
+        self._confirmed_at: datetime | None = None
         self._names: Mapping[str, str] = {}
         self._names_at: datetime | None = None
         self._lists: SignedLists | None = None
@@ -101,8 +102,8 @@ class VerificationRegistry:
         self._engine: sa.Engine | None = None
 
     def _connect(self) -> sa.Connection:
-        # The engine is remembered so that a refresh needs no app context (the fast path in
-        # front of Flask has none); an app's engine lives as long as the app.
+        # The engine is remembered (an app's engine lives as long as the app), so a refresh
+        # needs no app context.
         if self._engine is None:
             self._engine = self._engine_factory() if self._engine_factory else db.engine
         return self._engine.connect()
@@ -113,6 +114,12 @@ class VerificationRegistry:
     def checked_at(self) -> datetime | None:
         """When this worker last confirmed its copy was current."""
         return self._checked_at
+
+    @property
+    def confirmed_at(self) -> datetime | None:
+        """When this worker last read the version successfully: its keys and revocations are
+        those of that moment (older than `checked_at` while the database is unreachable)."""
+        return self._confirmed_at
 
     @property
     def master_key(self) -> bytes:
@@ -148,7 +155,7 @@ class VerificationRegistry:
                     self._snapshot = self._load(connection, version)
                     self._names = self._load_names(connection)
                     self._names_at = now
-            self._checked_at = now
+            self._checked_at = self._confirmed_at = now
         except SQLAlchemyError:
             if self._snapshot is None:
                 raise
@@ -166,7 +173,7 @@ class VerificationRegistry:
         """Forget everything (tests that empty the database use this)."""
         with self._lock:
             self._snapshot = None
-            self._checked_at = None
+            self._checked_at = self._confirmed_at = None
             self._names, self._names_at = {}, None
             self._lists = None
 

@@ -251,6 +251,13 @@ class CertificateVerificationSchema(OutputSchema):
 
     status = fields.Enum(VerificationStatus, by_value=fields.String, required=True)
     checked_at = SeoulDateTime(required=True)
+    revocations_as_of = SeoulDateTime(
+        metadata={
+            "description": "When the server last confirmed its keys and revocations current: "
+            "equal to checked_at (within seconds) normally, older while its database is "
+            "unreachable and it answers from memory."
+        }
+    )
     holder = fields.String(metadata={"description": "Masked name, e.g. 홍*동.", "example": "홍*동"})
     kind = _kind()
     municipality = fields.Nested(VerifiedMunicipalitySchema)

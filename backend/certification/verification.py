@@ -9,7 +9,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from backend.certification.criteria_admin import _visible
 from backend.certification.models import (
     Certificate,
 )
@@ -23,7 +22,7 @@ from backend.clock import SEOUL, system_clock, utcnow
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.identity.models import User
-from backend.permissions import Role
+from backend.permissions import can_see_certificate
 
 # ---- verification and publication -----------------------------------------------------------
 
@@ -95,9 +94,6 @@ def qr_source_for(*, viewer: User, certificate_id: str) -> QrSource:
             Certificate.user_id, Certificate.municipality_id, Certificate.token, Certificate.qr_png
         ).where(Certificate.id == certificate_id)
     ).first()
-    visible = row is not None and (
-        row.user_id == viewer.id if viewer.role == Role.CITIZEN else _visible(viewer, row)
-    )
-    if not visible:
+    if row is None or not can_see_certificate(viewer, row):
         raise NotFound("Certificate not found.", code="certificate_not_found")
     return QrSource(token=row.token, png=row.qr_png)

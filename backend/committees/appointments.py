@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import add_months, seoul_today, utcnow
 from backend.committees import shared
 from backend.committees.letters import render_appointment_letter
@@ -20,7 +20,7 @@ from backend.committees.models import (
     Committee,
 )
 from backend.committees.registrations import _retier_after_dismissal
-from backend.committees.shared import _lock, _visible
+from backend.committees.shared import _lock
 from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import Municipality, User
@@ -28,8 +28,10 @@ from backend.pagination import Page, paginate
 from backend.permissions import (
     Role,
     can_manage_committee,
+    can_see_personal_row,
     scope_to_municipality,
 )
+from backend.rows import get_visible
 
 # ---- appointments -----------------------------------------------------------------------------
 
@@ -213,10 +215,14 @@ def dismiss_appointment(*, actor: User, appointment: Appointment, reason: str) -
 
 def get_appointment(*, viewer: User, appointment_id: str) -> Appointment:
     """One appointment: citizens see their own, staff those of their municipality."""
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is not None and viewer.role == Role.CITIZEN and appointment.user_id != viewer.id:
-        appointment = None
-    return _visible(viewer, appointment, code="appointment_not_found", what="Appointment")
+    return get_visible(
+        Appointment,
+        appointment_id,
+        viewer=viewer,
+        may_see=can_see_personal_row,
+        message="Appointment not found.",
+        code="appointment_not_found",
+    )
 
 
 def _appointment_status_filter(status: AppointmentStatus, today: date) -> sa.ColumnElement:
@@ -306,12 +312,11 @@ def record_ended_terms() -> int:
     count = 0
     for appointment in db.session.scalars(query):
         appointment.end_recorded_at = utcnow()
-        record_audit(
+        save_and_audit(
+            appointment,
             actor=None,
             action="appointment.end",
             target_type="appointment",
-            target_id=appointment.id,
-            municipality_id=appointment.municipality_id,
             details={
                 "committee_id": appointment.committee_id,
                 "user_id": appointment.user_id,

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from backend.audit.services import save_and_audit
 from backend.committees.models import (
     Committee,
 )
-from backend.committees.shared import _visible
 from backend.errors import PermissionDenied
-from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.participation.services import get_project
 from backend.permissions import (
-    Role,
-    scope_to_municipality,
+    is_municipal_official,
 )
+from backend.rows import get_visible, list_page
 
 # ---- committees -------------------------------------------------------------------------------
 
@@ -33,7 +29,7 @@ def create_committee(
     project_id: str | None = None,
 ) -> Committee:
     """An official sets up a committee of their municipality (optionally of a project)."""
-    if actor.role != Role.OFFICIAL or actor.municipality_id is None:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only officials of a municipality create committees.")
     if project_id is not None:
         # Another municipality's project is "not found", as everywhere else (tenancy).
@@ -66,14 +62,23 @@ def create_committee(
 
 def get_committee(*, viewer: User, committee_id: str) -> Committee:
     """One committee, if the viewer may see its municipality."""
-    committee = db.session.get(Committee, committee_id)
-    return _visible(viewer, committee, code="committee_not_found", what="Committee")
+    return get_visible(
+        Committee,
+        committee_id,
+        viewer=viewer,
+        message="Committee not found.",
+        code="committee_not_found",
+    )
 
 
 def list_committees(
     *, viewer: User, limit: int, cursor: str | None, project_id: str | None = None
 ) -> Page:
     """Committees the viewer may see, newest first."""
-    query = scope_to_municipality(sa.select(Committee), Committee, viewer)
-    query = where_given(query, {Committee.project_id: project_id})
-    return paginate(query, Committee.id, limit=limit, cursor=cursor)
+    return list_page(
+        Committee,
+        viewer=viewer,
+        filters={Committee.project_id: project_id},
+        limit=limit,
+        cursor=cursor,
+    )

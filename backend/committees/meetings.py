@@ -19,7 +19,7 @@ from backend.committees.models import (
     RegistrationStatus,
     Stage,
 )
-from backend.committees.shared import _jsonable, _lock, _members_on, _visible
+from backend.committees.shared import _jsonable, _lock, _members_on
 from backend.errors import Conflict, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
@@ -28,6 +28,7 @@ from backend.permissions import (
     can_manage_meetings,
     scope_to_municipality,
 )
+from backend.rows import get_visible
 
 # ---- meetings ---------------------------------------------------------------------------------
 
@@ -157,8 +158,8 @@ def create_meeting(
 
 def get_meeting(*, viewer: User, meeting_id: str) -> Meeting:
     """One meeting, if the viewer may see its municipality (with seat counts)."""
-    meeting = _visible(
-        viewer, db.session.get(Meeting, meeting_id), code="meeting_not_found", what="Meeting"
+    meeting = get_visible(
+        Meeting, meeting_id, viewer=viewer, message="Meeting not found.", code="meeting_not_found"
     )
     _count_seats([meeting])
     return meeting

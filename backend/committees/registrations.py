@@ -18,16 +18,18 @@ from backend.committees.models import (
     Registration,
     RegistrationStatus,
 )
-from backend.committees.shared import _lock, _visible
+from backend.committees.shared import _lock
 from backend.errors import Conflict, PermissionDenied, RuleViolation
 from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.permissions import (
-    Role,
     can_manage_meetings,
-    scope_to_municipality,
+    can_see_personal_row,
+    can_see_ticket,
+    is_citizen_of,
 )
+from backend.rows import get_visible, list_page
 
 # ---- registrations ----------------------------------------------------------------------------
 
@@ -66,7 +68,7 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
     Before the priority window nobody may register; during it only committee members and
     certified model citizens; from the general opening everyone of the municipality.
     """
-    if actor.role != Role.CITIZEN or actor.municipality_id != meeting.municipality_id:
+    if not is_citizen_of(actor, meeting.municipality_id):
         raise PermissionDenied("Only citizens of the municipality register for its meetings.")
     meeting = _lock(Meeting, meeting)
     now = utcnow()
@@ -145,15 +147,13 @@ def _retier_after_dismissal(appointment: Appointment) -> None:
 
 def get_registration(*, viewer: User, registration_id: str) -> Registration:
     """One registration: citizens see their own, staff those of their municipality."""
-    registration = db.session.get(Registration, registration_id)
-    if (
-        registration is not None
-        and viewer.role == Role.CITIZEN
-        and registration.user_id != viewer.id
-    ):
-        registration = None
-    registration = _visible(
-        viewer, registration, code="registration_not_found", what="Registration"
+    registration = get_visible(
+        Registration,
+        registration_id,
+        viewer=viewer,
+        may_see=can_see_personal_row,
+        message="Registration not found.",
+        code="registration_not_found",
     )
     _describe([registration], owner=registration.user_id == viewer.id)
     return registration
@@ -215,11 +215,13 @@ def list_meeting_registrations(
     status: RegistrationStatus | None = None,
 ) -> Page:
     """A meeting's registrations for its staff, newest first, with waitlist positions."""
-    query = scope_to_municipality(
-        sa.select(Registration).where(Registration.meeting_id == meeting.id), Registration, viewer
+    page = list_page(
+        Registration,
+        viewer=viewer,
+        filters={Registration.meeting_id: meeting.id, Registration.status: status},
+        limit=limit,
+        cursor=cursor,
     )
-    query = where_given(query, {Registration.status: status})
-    page = paginate(query, Registration.id, limit=limit, cursor=cursor)
     _describe(page.items, owner=False)
     return page
 
@@ -232,22 +234,25 @@ def list_my_registrations(
     status: RegistrationStatus | None = None,
 ) -> Page:
     """The caller's registrations, newest first, with tickets and waitlist positions."""
-    query = sa.select(Registration).where(Registration.user_id == user.id)
-    query = where_given(query, {Registration.status: status})
-    page = paginate(query, Registration.id, limit=limit, cursor=cursor)
+    page = list_page(
+        Registration,
+        filters={Registration.user_id: user.id, Registration.status: status},
+        limit=limit,
+        cursor=cursor,
+    )
     _describe(page.items, owner=True)
     return page
 
 
 def ticket_png(*, viewer: User, registration_id: str) -> bytes:
     """The QR image of a live registration's ticket (its registrant, or the meeting's staff)."""
-    registration = db.session.get(Registration, registration_id)
-    if registration is not None and not (
-        registration.user_id == viewer.id or can_manage_meetings(viewer, registration.meeting)
-    ):
-        registration = None
-    registration = _visible(
-        viewer, registration, code="registration_not_found", what="Registration"
+    registration = get_visible(
+        Registration,
+        registration_id,
+        viewer=viewer,
+        may_see=can_see_ticket,
+        message="Registration not found.",
+        code="registration_not_found",
     )
     if registration.status == RegistrationStatus.CANCELLED:
         raise RuleViolation("The registration was cancelled.", code="registration_cancelled")

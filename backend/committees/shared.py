@@ -12,12 +12,7 @@ from backend.clock import SEOUL
 from backend.committees.models import (
     Appointment,
 )
-from backend.errors import NotFound
 from backend.extensions import db
-from backend.identity.models import User
-from backend.permissions import (
-    ensure_same_municipality,
-)
 
 T = TypeVar("T")
 
@@ -34,14 +29,6 @@ def _holds_active_certificate(user_id: str, on: date) -> bool:
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-
-def _visible(viewer: User, row: T | None, *, code: str, what: str) -> T:
-    """The row if the viewer may see its municipality; otherwise as if it did not exist."""
-    try:
-        return ensure_same_municipality(viewer, row)
-    except NotFound:
-        raise NotFound(f"{what} not found.", code=code) from None
 
 
 def _lock(model: Any, row: T) -> T:

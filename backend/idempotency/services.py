@@ -13,7 +13,6 @@ from backend.errors import Conflict
 from backend.extensions import db
 from backend.idempotency.models import IdempotencyRecord
 from backend.ids import new_id
-from backend.rawsql import Read, Write
 
 RETENTION = timedelta(hours=24)
 
@@ -124,18 +123,6 @@ def answer_row(
         "body": body,
         "created_at": now,
     }
-
-
-def key_read(*, scope: str, key: str) -> Read:
-    """The read, for a raw connection, of any record (live, expired or for another request)
-    holding the key: a raw-path request hands such a key to the full path, which replays,
-    refuses or replaces it."""
-    return Read(_FIND, {"scope": scope, "key": key})
-
-
-def answer_write(**answer: Any) -> Write:
-    """`store_answer` as a row for a raw connection, for a key `key_read` found free."""
-    return Write(_INSERT, answer_row(**answer))
 
 
 def purge_expired() -> int:

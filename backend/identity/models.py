@@ -88,3 +88,18 @@ class AuthSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     user_agent: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class AuthState(db.Model):
+    """One row whose version moves with every change to a user, a login session or a
+    municipality, in the changing transaction.
+
+    Each worker keeps the session checks it made in memory (`backend.identity.session_cache`)
+    and reads only this number per request: a logout, a demotion or a deactivation done on any
+    worker is seen by every other on its very next request.
+    """
+
+    __tablename__ = "auth_state"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

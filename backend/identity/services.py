@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend import events
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import utcnow
 from backend.errors import (
     Conflict,
@@ -27,7 +27,6 @@ from backend.identity.models import AuthSession, Municipality, User, account_usa
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
 from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
-from backend.rawsql import Read
 
 _PHONE_DIGITS = re.compile(r"\D")
 
@@ -192,11 +191,11 @@ def create_staff_user(
         municipality_id=municipality_id,
         locale=locale,
     )
-    record_audit(
+    save_and_audit(
+        user,
         actor=actor,
         action="user.create",
         target_type="user",
-        target_id=user.id,
         municipality_id=municipality_id,
         details={"role": role.value},
     )
@@ -282,13 +281,7 @@ def delete_user(*, actor: User, user: User) -> None:
     _revoke_all_sessions(user)
     db.session.flush()
     events.publish(events.USER_DELETED, user_id=user.id, actor_id=actor.id)
-    record_audit(
-        actor=actor,
-        action="user.delete",
-        target_type="user",
-        target_id=user.id,
-        municipality_id=user.municipality_id,
-    )
+    save_and_audit(user, actor=actor, action="user.delete", target_type="user")
 
 
 # ---- login sessions -------------------------------------------------------------------------
@@ -410,19 +403,6 @@ SESSION_CALLER = (
 #: The same check loading both objects. Built once: every signed-in request runs it, and
 #: constructing the statement cost as much as running it (about 100 us of the session check).
 _SESSION_USER = SESSION_CALLER.with_only_columns(User, AuthSession)
-
-
-def session_caller_read(*, user_id: str, session_id: str) -> Read:
-    """The read of `load_session_user` for a raw connection (`session_caller` judges it)."""
-    return Read(SESSION_CALLER, {"session_id": session_id, "user_id": user_id})
-
-
-def session_caller(row: tuple | None, *, now: datetime) -> SessionCaller | None:
-    """The caller that `session_caller_read` found, None when the login may not act."""
-    if row is None:
-        return None
-    caller = SessionCaller(*row)
-    return caller if session_admits(caller, caller, now=now) else None
 
 
 def end_session(*, session: AuthSession) -> None:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
 from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -23,8 +23,9 @@ from backend.pagination import Page, paginate, where_given
 from backend.participation.models import TrainingLevel
 from backend.permissions import (
     Role,
-    is_ministry_staff,
+    can_see_learner,
 )
+from backend.rows import get_visible, list_page
 
 # ---- training courses -----------------------------------------------------------------------
 
@@ -95,10 +96,9 @@ def create_course(
 
 def get_course(*, course_id: str) -> Course:
     """A course of the catalogue (everyone signed in may read it)."""
-    course = db.session.get(Course, course_id)
-    if course is None:
-        raise NotFound("Course not found.", code="course_not_found")
-    return course
+    return get_visible(
+        Course, course_id, viewer=None, message="Course not found.", code="course_not_found"
+    )
 
 
 def list_courses(
@@ -168,27 +168,28 @@ def enrol(*, actor: User, course: Course) -> Enrolment:
     return enrolment
 
 
-def _may_see_person(viewer: User, user_id: str, municipality_id: str | None) -> bool:
-    if viewer.id == user_id or is_ministry_staff(viewer):
-        return True
-    return viewer.role == Role.OFFICIAL and municipality_id == viewer.municipality_id
-
-
 def get_enrolment(*, viewer: User, enrolment_id: str) -> Enrolment:
     """An enrolment: the learner, the ministry, and officials of the learner's municipality."""
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or not _may_see_person(
-        viewer, enrolment.user_id, enrolment.municipality_id
-    ):
-        raise NotFound("Enrolment not found.", code="enrolment_not_found")
-    return enrolment
+    return get_visible(
+        Enrolment,
+        enrolment_id,
+        viewer=viewer,
+        may_see=lambda user, row: can_see_learner(user, row.user_id, row.municipality_id),
+        message="Enrolment not found.",
+        code="enrolment_not_found",
+    )
 
 
 def list_course_enrolments(*, actor: User, course: Course, limit: int, cursor: str | None) -> Page:
     """A course's roll (ministry staff), in enrolment order."""
     _ensure_ministry(actor)
-    query = sa.select(Enrolment).where(Enrolment.course_id == course.id)
-    return paginate(query, Enrolment.id, limit=limit, cursor=cursor, newest_first=False)
+    return list_page(
+        Enrolment,
+        filters={Enrolment.course_id: course.id},
+        limit=limit,
+        cursor=cursor,
+        newest_first=False,
+    )
 
 
 def record_attendance(*, actor: User, enrolment: Enrolment, day: int) -> Enrolment:
@@ -207,12 +208,11 @@ def record_attendance(*, actor: User, enrolment: Enrolment, day: int) -> Enrolme
         raise RuleViolation("The enrolment is completed.", code="enrolment_completed")
     if day not in enrolment.attended_days:
         enrolment.attended_days = sorted([*enrolment.attended_days, day])
-        record_audit(
+        save_and_audit(
+            enrolment,
             actor=actor,
             action="course.attendance",
             target_type="enrolment",
-            target_id=enrolment.id,
-            municipality_id=enrolment.municipality_id,
             details={"day": day},
         )
     return enrolment
@@ -232,12 +232,11 @@ def complete_enrolment(*, actor: User, enrolment: Enrolment) -> Enrolment:
         )
     enrolment.status = EnrolmentStatus.COMPLETED
     enrolment.completed_at = utcnow()
-    record_audit(
+    save_and_audit(
+        enrolment,
         actor=actor,
         action="course.complete",
         target_type="enrolment",
-        target_id=enrolment.id,
-        municipality_id=enrolment.municipality_id,
         details={"course_id": enrolment.course_id, "user_id": enrolment.user_id},
     )
     return enrolment
@@ -255,12 +254,11 @@ def rate_enrolment(
         raise RuleViolation("You rated this course already.", code="already_rated")
     enrolment.rating = rating
     enrolment.rating_comment = comment
-    record_audit(
+    save_and_audit(
+        enrolment,
         actor=actor,
         action="course.rate",
         target_type="enrolment",
-        target_id=enrolment.id,
-        municipality_id=enrolment.municipality_id,
         details={"rating": rating},
     )
     return enrolment
@@ -269,7 +267,6 @@ def rate_enrolment(
 def training_record(*, viewer: User, user_id: str, limit: int, cursor: str | None) -> Page:
     """A person's enrolments and completions, newest first."""
     user = db.session.get(User, user_id)
-    if user is None or not _may_see_person(viewer, user.id, user.municipality_id):
+    if user is None or not can_see_learner(viewer, user.id, user.municipality_id):
         raise NotFound("User not found.", code="user_not_found")
-    query = sa.select(Enrolment).where(Enrolment.user_id == user.id)
-    return paginate(query, Enrolment.id, limit=limit, cursor=cursor)
+    return list_page(Enrolment, filters={Enrolment.user_id: user.id}, limit=limit, cursor=cursor)

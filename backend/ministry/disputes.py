@@ -8,9 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today, utcnow
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import (
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    ValidationFailed,
+    illegal_transition,
+)
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 from backend.ministry.mediation_committee import (
@@ -36,9 +42,13 @@ from backend.pagination import Page, paginate, where_given
 from backend.participation import services as participation
 from backend.permissions import (
     Role,
+    can_file_dispute,
     can_see_dispute,
+    can_withdraw_dispute,
+    is_dispute_party,
     is_ministry_staff,
 )
+from backend.rows import get_visible
 
 # ---- dispute cases --------------------------------------------------------------------------
 
@@ -75,12 +85,11 @@ def _notify(dispute: Dispute, action: str) -> None:
 
 
 def _audit(actor: User, dispute: Dispute, action: str, **details: Any) -> None:
-    record_audit(
+    save_and_audit(
+        dispute,
         actor=actor,
         action=f"dispute.{action}",
         target_type="dispute",
-        target_id=dispute.id,
-        municipality_id=dispute.municipality_id,
         details={"state": dispute.state.value, **details},
     )
 
@@ -98,7 +107,7 @@ def file_dispute(
     """A municipality's official, or its private partner (a citizen), files a case about one of
     the municipality's projects; the other side is named by user or, outside the platform, by
     name (a residents' group, a company)."""
-    if actor.role not in (Role.OFFICIAL, Role.CITIZEN) or not actor.municipality_id:
+    if not can_file_dispute(actor):
         raise PermissionDenied("Only officials and citizens file dispute cases.")
     project = participation.get_project(viewer=actor, project_id=project_id)
     if project.municipality_id != actor.municipality_id:
@@ -192,10 +201,14 @@ def file_dispute(
 
 def get_dispute(*, viewer: User, dispute_id: str) -> Dispute:
     """A case, for its parties, mediators and the committee only."""
-    dispute = db.session.get(Dispute, dispute_id)
-    if dispute is None or not _sees(viewer, dispute):
-        raise NotFound("Dispute not found.", code="dispute_not_found")
-    return dispute
+    return get_visible(
+        Dispute,
+        dispute_id,
+        viewer=viewer,
+        may_see=_sees,
+        message="Dispute not found.",
+        code="dispute_not_found",
+    )
 
 
 def list_disputes(
@@ -219,12 +232,13 @@ def list_disputes(
 def _move(dispute: Dispute, target: DisputeState) -> None:
     allowed = DISPUTE_TRANSITIONS[dispute.state]
     if target not in allowed:
-        named = ", ".join(s.value for s in allowed) or "none"
-        raise RuleViolation(
-            f"A {dispute.state.value} case cannot become {target.value}; allowed: {named}.",
+        raise illegal_transition(
+            what="case",
+            field="state",
+            current=dispute.state,
+            target=target,
+            allowed=allowed,
             code="dispute_illegal_transition",
-            fields={"state": [f"Allowed moves from {dispute.state.value}: {named}."]},
-            details={"from": dispute.state.value, "to": target.value},
         )
     dispute.state = target
     dispute.updated_at = utcnow()
@@ -300,12 +314,8 @@ def close_unsettled(*, actor: User, dispute: Dispute, reason: str) -> Dispute:
 
 def withdraw_dispute(*, actor: User, dispute: Dispute, reason: str = "") -> Dispute:
     """The filing side withdraws the case (the filer, or an official for the municipality)."""
-    on_filing_side = actor.id == dispute.filed_by_id or (
-        dispute.filer_side == Side.GOVERNMENT
-        and actor.role == Role.OFFICIAL
-        and actor.municipality_id == dispute.municipality_id
-    )
-    if not on_filing_side:
+    government_side = dispute.filer_side == Side.GOVERNMENT
+    if not can_withdraw_dispute(actor, dispute, government_side=government_side):
         raise PermissionDenied("Only the filing side may withdraw a case.")
     _move(dispute, DS.WITHDRAWN)
     dispute.outcome = reason or None
@@ -323,13 +333,6 @@ def _ensure_open_for_work(dispute: Dispute) -> None:
         )
 
 
-def _is_party(user: User, dispute: Dispute) -> bool:
-    """Parties are the party users and, for the government side, the municipality's officials."""
-    return user.id in dispute.party_user_ids or (
-        user.role == Role.OFFICIAL and user.municipality_id == dispute.municipality_id
-    )
-
-
 def assign_mediator(*, actor: User, dispute: Dispute, member_id: str) -> Dispute:
     """Assign a serving committee member who is not a party to the case."""
     _ensure_runs_mediation(actor)
@@ -339,7 +342,7 @@ def assign_mediator(*, actor: User, dispute: Dispute, member_id: str) -> Dispute
     )
     if member is None:
         raise NotFound("Committee member not found.", code="mediation_member_not_found")
-    if _is_party(member.user, dispute):
+    if is_dispute_party(member.user, dispute):
         raise RuleViolation(
             "A party to the case cannot mediate it.",
             code="mediator_is_party",
@@ -423,12 +426,11 @@ def remind_deadlines(*, within_days: int) -> int:
     ).all()
     for dispute in due:
         dispute.deadline_reminded_for = dispute.deadline
-        record_audit(
+        save_and_audit(
+            dispute,
             actor=None,
             action="dispute.deadline_reminder",
             target_type="dispute",
-            target_id=dispute.id,
-            municipality_id=dispute.municipality_id,
             details={"deadline": dispute.deadline.isoformat()},
         )
         events.publish(

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_today
 from backend.errors import NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -113,11 +113,12 @@ def end_committee_member(*, actor: User, member_id: str) -> MediationMember:
     if member.ended_on is not None and member.ended_on < today:
         raise RuleViolation("The membership has ended already.", code="member_ended")
     member.ended_on = max(member.appointed_on, today - timedelta(days=1))
-    record_audit(
+    save_and_audit(
+        member,
         actor=actor,
         action="mediation.member_end",
         target_type="mediation_member",
-        target_id=member.id,
+        municipality_id=None,
         details={"ended_on": member.ended_on.isoformat()},
     )
     return member

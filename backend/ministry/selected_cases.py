@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from backend.audit.services import save_and_audit
 from backend.clock import seoul_today
-from backend.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed
+from backend.errors import PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ministry.indicators import indicator_report
@@ -20,15 +20,14 @@ from backend.ministry.models import (
     Source,
 )
 from backend.ministry.shared import _ensure_ministry
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page, where_given
 from backend.participation import services as participation
 from backend.participation.models import Project, ProjectStatus
 from backend.permissions import (
-    Role,
-    can_see_municipality,
-    is_ministry_staff,
+    can_write_follow_up,
     scope_to_municipality,
 )
+from backend.rows import get_visible, list_page
 
 # ---- selected cases and follow-ups ----------------------------------------------------------
 
@@ -83,10 +82,13 @@ def create_selected_case(
 
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
-    case = db.session.get(SelectedCase, case_id)
-    if case is None or not can_see_municipality(viewer, case.municipality_id):
-        raise NotFound("Selected case not found.", code="selected_case_not_found")
-    return case
+    return get_visible(
+        SelectedCase,
+        case_id,
+        viewer=viewer,
+        message="Selected case not found.",
+        code="selected_case_not_found",
+    )
 
 
 def list_selected_cases(
@@ -98,15 +100,16 @@ def list_selected_cases(
     municipality_id: str | None = None,
 ) -> Page:
     """Selected cases in the viewer's scope, newest first."""
-    query = scope_to_municipality(sa.select(SelectedCase), SelectedCase, viewer)
-    query = where_given(
-        query,
-        {
+    return list_page(
+        SelectedCase,
+        viewer=viewer,
+        filters={
             SelectedCase.contest_year: contest_year,
             SelectedCase.municipality_id: municipality_id,
         },
+        limit=limit,
+        cursor=cursor,
     )
-    return paginate(query, SelectedCase.id, limit=limit, cursor=cursor)
 
 
 def add_case_funding(
@@ -166,10 +169,7 @@ def create_follow_up(
     """The yearly follow-up of a case: indicators from live data for that year, plus only what
     the platform lacks (whether the project ran on off the platform, a satisfaction figure when
     no survey was answered), asked once a year of the municipality."""
-    if not (
-        is_ministry_staff(actor)
-        or (actor.role == Role.OFFICIAL and actor.municipality_id == case.municipality_id)
-    ):
+    if not can_write_follow_up(actor, case):
         raise PermissionDenied("Only the municipality's officials or ministry staff may do this.")
     if not case.contest_year < year <= seoul_today().year:
         raise ValidationFailed(

@@ -1,12 +1,14 @@
-"""Reactions to domain events: an inbox entry and queued pushes for the people concerned.
+"""The notification rules: who hears of each domain event (an inbox entry and queued pushes).
 
-Each handler runs inside the publishing request's transaction (see backend.events), so the
-notification exists exactly when the change does. Wired in backend.subscriptions.
+The publishing request only writes the event (`backend.notifications.fanout.queue`); the
+notification worker runs these rules (`FAN_OUT`) after commit. A logout or a deleted account
+removes devices at once, in the publishing transaction (`DEVICE_RULES`): a push must not reach a
+signed-out phone in between. Wired in backend.subscriptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from backend import events
@@ -128,3 +130,32 @@ def on_dispute_hearing_scheduled(**payload: Any) -> None:
 def on_dispute_deadline_near(**payload: Any) -> None:
     """Remind the parties and mediators of a nearing deadline."""
     _notify(events.DISPUTE_DEADLINE_NEAR, payload["user_ids"], payload)
+
+
+#: Event kind -> the rule the notification worker runs for it (backend.notifications.fanout).
+FAN_OUT: dict[str, Callable[..., None]] = {
+    events.PARTICIPATION_CONFIRMED: on_participation_confirmed,
+    events.PARTICIPATION_RECORDED: on_participation_recorded,
+    events.PARTICIPATION_REJECTED: on_participation_rejected,
+    events.REWARD_GRANTED: on_reward_granted,
+    events.CERTIFICATE_ISSUED: on_certificate_issued,
+    events.CERTIFICATE_EXPIRING: on_certificate_expiring,
+    events.CERTIFICATE_REVOKED: on_certificate_revoked,
+    events.APPOINTMENT_CREATED: on_appointment_created,
+    events.APPOINTMENT_TERM_ENDING: on_appointment_term_ending,
+    events.APPOINTMENT_DISMISSED: on_appointment_dismissed,
+    events.MEETING_SCHEDULED: on_meeting_scheduled,
+    events.MEETING_CHANGED: on_meeting_changed,
+    events.MEETING_CANCELLED: on_meeting_cancelled,
+    events.MEETING_REMINDER: on_meeting_reminder,
+    events.REGISTRATION_CONFIRMED: on_registration_confirmed,
+    events.REGISTRATION_PROMOTED: on_registration_promoted,
+    events.DISPUTE_UPDATED: on_dispute_updated,
+    events.DISPUTE_HEARING_SCHEDULED: on_dispute_hearing_scheduled,
+    events.DISPUTE_DEADLINE_NEAR: on_dispute_deadline_near,
+}
+#: Event kind -> what happens to devices, in the publishing transaction.
+DEVICE_RULES: dict[str, Callable[..., None]] = {
+    events.SESSION_ENDED: on_session_ended,
+    events.USER_DELETED: on_user_deleted,
+}

@@ -241,3 +241,22 @@ class DeliveryCounter(db.Model):
     #: sent, retried, dead, tokens_pruned or inbox_only.
     metric: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     count: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+
+class NotificationEvent(db.Model):
+    """A domain event waiting to become inbox entries and pushes (the worker's job).
+
+    The request that caused it writes this one row; the notification worker claims it (a
+    DELETE ... RETURNING), writes the inbox entries and queued pushes of its recipients and
+    commits both together, so an event is fanned out exactly once. See
+    `backend.notifications.fanout`.
+    """
+
+    __tablename__ = "notification_events"
+
+    #: Time-ordered: events are fanned out in the order they were published.
+    id: Mapped[str] = id_column()
+    kind: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    #: The event's payload, dates and decimals tagged so they read back as they were.
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()

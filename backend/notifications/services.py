@@ -36,9 +36,7 @@ from backend.notifications.models import (
     Platform,
 )
 from backend.pagination import Page, paginate
-from backend.participation.services import get_project, list_participant_ids
 from backend.permissions import Role, scope_to_municipality
-from backend.rawsql import Read, Write
 
 #: Counters the workers keep per day (see backend.notifications.worker).
 METRICS = ("sent", "retried", "dead", "tokens_pruned", "inbox_only")
@@ -387,61 +385,6 @@ def _notification_rows(
     return inbox_rows, outbox_rows
 
 
-_PREFERENCES = NotificationPreference.__table__
-#: One recipient and their push settings, and their devices, for `notify_user_raw`.
-_RECIPIENT = (
-    sa.select(User.is_active, *(column for column in _PREFERENCES.columns))
-    .outerjoin(_PREFERENCES, _PREFERENCES.c.user_id == User.id)
-    .where(User.id == sa.bindparam("user_id"), User.deleted_at.is_(None))
-)
-_DEVICES = (
-    sa.select(Device.id)
-    .join(AuthSession, AuthSession.id == Device.session_id)
-    .where(Device.user_id == sa.bindparam("user_id"), *_live_login(sa.bindparam("now")))
-)
-_INSERT_NOTIFICATION = sa.insert(Notification.__table__)
-_INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
-
-
-def recipient_reads(*, user_id: str, now: datetime) -> list[Read]:
-    """What `notify_users` reads of one user (a hot path, on a raw connection): the
-    recipient with their push settings, then their live devices (`plan_user_notification`)."""
-    return [
-        Read(_RECIPIENT, {"user_id": user_id}),
-        Read(_DEVICES, {"user_id": user_id, "now": now}, many=True),
-    ]
-
-
-def plan_user_notification(
-    recipient: tuple | None,
-    devices: Sequence[tuple],
-    *,
-    user_id: str,
-    content: texts.Content,
-    municipality_id: str | None,
-    now: datetime,
-) -> list[Write]:
-    """The rows `notify_users` writes for one user, from what `recipient_reads` found."""
-    if recipient is None:
-        return []
-    active, stored = recipient[0], None
-    if recipient[1] is not None:
-        stored = NotificationPreference(
-            **{
-                column.key: value
-                for column, value in zip(_PREFERENCES.columns, recipient[1:], strict=True)
-            }
-        )
-    device_ids = [device_id for (device_id,) in devices] if active else []
-    inbox, outbox = _notification_rows(
-        [(user_id, active, stored)], {user_id: device_ids}, content, municipality_id, now
-    )
-    return [
-        *(Write(_INSERT_NOTIFICATION, row) for row in inbox),
-        *(Write(_INSERT_OUTBOX, row) for row in outbox),
-    ]
-
-
 def _inbox_row(
     notification_id: str,
     user_id: str,
@@ -499,14 +442,19 @@ def create_announcement(
     title_en: str | None = None,
     body_en: str | None = None,
     project_id: str | None = None,
+    participant_ids: Sequence[str] | None = None,
 ) -> Announcement:
     """An official tells all citizens of their municipality (one FCM topic push) or a project's
-    participants (a push per device, as they chose); every recipient gets an inbox entry."""
+    participants (a push per device, as they chose); every recipient gets an inbox entry.
+
+    For a project the caller hands over its participants (`participant_ids`): the participation
+    domain knows who they are and whether the official may see the project; notifications
+    depend on no other domain.
+    """
     if actor.role != Role.OFFICIAL or not actor.municipality_id:
         raise PermissionDenied("Only a municipality's officials make announcements.")
-    participant_ids = (
-        _project_participant_ids(actor=actor, project_id=project_id) if project_id else None
-    )
+    if (project_id is None) != (participant_ids is None):
+        raise ValueError("a project announcement needs its participants, and only it")
     announcement = Announcement(
         municipality_id=actor.municipality_id,
         audience=Audience.PROJECT if project_id else Audience.MUNICIPALITY,
@@ -549,12 +497,6 @@ def create_announcement(
         },
     )
     return announcement
-
-
-def _project_participant_ids(*, actor: User, project_id: str) -> list[str]:
-    """The participants of a project the actor may see, from the participation domain."""
-    get_project(viewer=actor, project_id=project_id)  # NotFound unless it is the actor's to see
-    return list_participant_ids(project_id=project_id)
 
 
 def _announce_to_municipality(announcement: Announcement, content: texts.Content) -> int:

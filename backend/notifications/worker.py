@@ -32,6 +32,7 @@ from backend.clock import SEOUL, utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.notifications import texts
+from backend.notifications.fanout import fan_out
 from backend.notifications.fcm import (
     MAX_BATCH_SIZE,
     MAX_TTL_SECONDS,
@@ -119,6 +120,8 @@ class BatchReport:
     skipped: int = 0
     #: Rows whose outcome was not recorded because another claim took them (lease ran out).
     lost_lease: int = 0
+    #: Domain events turned into inbox entries and pushes (backend.notifications.fanout).
+    events: int = 0
 
     def add(self, other: BatchReport) -> None:
         """Accumulate another report into this one."""
@@ -201,7 +204,7 @@ class DeliveryWorker:
         while True:
             report = self.run_batch()
             total.add(report)
-            if report.claimed == 0:
+            if report.claimed == 0 and report.events == 0:
                 return total
 
     def run(
@@ -222,7 +225,7 @@ class DeliveryWorker:
                 report = None
             if report is not None:
                 total.add(report)
-            if report is None or report.claimed == 0:
+            if report is None or (report.claimed == 0 and report.events == 0):
                 if on_idle is not None:
                     on_idle()
                 stop.wait(self.settings.idle_seconds)
@@ -231,12 +234,14 @@ class DeliveryWorker:
     # -- one batch --------------------------------------------------------------------------
 
     def run_batch(self) -> BatchReport:
-        """Claim one batch, send it, record every outcome."""
+        """Fan out waiting events (their inbox entries and pushes), then claim one batch of
+        pushes, send it, record every outcome."""
+        fanned = fan_out(limit=self.settings.batch_size)
         claim_id, ids = claim_batch(
             limit=self.settings.batch_size, lease_seconds=self.settings.lease_seconds
         )
         if not ids:
-            return BatchReport()
+            return BatchReport(events=fanned)
         rows = _load(ids)
         db.session.commit()  # no transaction stays open while we wait for FCM
         outcomes = _Outcomes()
@@ -244,7 +249,7 @@ class DeliveryWorker:
             outcomes.skipped = [row.id for row in rows]
         else:
             self._send(rows, outcomes)
-        report = BatchReport(claimed=len(ids))
+        report = BatchReport(claimed=len(ids), events=fanned)
         self._record(claim_id, outcomes, report)
         if outcomes.prune:
             self._prune(claim_id, outcomes.prune, report)

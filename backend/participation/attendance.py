@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.identity.models import User
@@ -93,12 +93,11 @@ def record_meeting_attendance(
     participation.decided_by = actor_id
     db.session.flush()
     _bump_stage(stage_row.id, confirmed=1, hours=participation.hours)
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.confirm",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={
             "activity_id": activity.id,
             "user_id": user_id,

@@ -14,7 +14,7 @@ from backend.errors import (
 )
 from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.participation.models import (
     ExchangePartner,
     IndicatorKind,
@@ -23,9 +23,9 @@ from backend.participation.models import (
     PromotionChannel,
 )
 from backend.permissions import (
-    Role,
-    scope_to_municipality,
+    is_municipal_official,
 )
+from backend.rows import list_page
 
 # ---- indicator records ----------------------------------------------------------------------
 
@@ -42,7 +42,7 @@ def record_indicator(
     note: str = "",
 ) -> IndicatorRecord:
     """An official records an indicator fact of their municipality."""
-    if actor.role != Role.OFFICIAL or not actor.municipality_id:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only officials record indicator facts.")
     if kind == IndicatorKind.PROMOTION and channel is None:
         raise ValidationFailed(
@@ -107,11 +107,16 @@ def list_indicator_records(
     municipality_id: str | None = None,
 ) -> Page:
     """Indicator facts the viewer may see, newest first."""
-    query = scope_to_municipality(sa.select(IndicatorRecord), IndicatorRecord, viewer)
-    query = where_given(query, {IndicatorRecord.kind: kind})
+    query = sa.select(IndicatorRecord)
     if year is not None:
         query = query.where(
             IndicatorRecord.occurred_on.between(date(year, 1, 1), date(year, 12, 31))
         )
-    query = where_given(query, {IndicatorRecord.municipality_id: municipality_id})
-    return paginate(query, IndicatorRecord.id, limit=limit, cursor=cursor)
+    return list_page(
+        IndicatorRecord,
+        query=query,
+        viewer=viewer,
+        filters={IndicatorRecord.kind: kind, IndicatorRecord.municipality_id: municipality_id},
+        limit=limit,
+        cursor=cursor,
+    )

@@ -9,17 +9,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import utcnow
 from backend.errors import (
     NotFound,
     RuleViolation,
     ValidationFailed,
+    illegal_transition,
 )
 from backend.extensions import db
 from backend.identity.models import User, account_usable
 from backend.ids import new_id
-from backend.pagination import Page, paginate, where_given
+from backend.pagination import Page
 from backend.participation import checkin
 from backend.participation.activities import _seoul_days
 from backend.participation.models import (
@@ -42,25 +43,22 @@ from backend.participation.shared import (
 )
 from backend.permissions import (
     Role,
-    sees_all_municipalities,
+    can_see_participation,
+    is_citizen_of,
 )
+from backend.rows import get_visible, list_page
 
 # ---- participations -------------------------------------------------------------------------
 
 
 def _illegal(participation: Participation, target: ParticipationStatus) -> RuleViolation:
-    allowed = sorted(TRANSITIONS[participation.status], key=_STATUS_ORDER.index)
-    named = ", ".join(s.value for s in allowed) or "none"
-    return RuleViolation(
-        f"A {participation.status.value} participation cannot become {target.value}; "
-        f"allowed: {named}.",
+    return illegal_transition(
+        what="participation",
+        field="status",
+        current=participation.status,
+        target=target,
+        allowed=sorted(TRANSITIONS[participation.status], key=_STATUS_ORDER.index),
         code="illegal_transition",
-        fields={"status": [f"Allowed moves from {participation.status.value}: {named}."]},
-        details={
-            "from": participation.status.value,
-            "to": target.value,
-            "allowed": [s.value for s in allowed],
-        },
     )
 
 
@@ -135,7 +133,7 @@ def _rejoin(existing: Participation, activity: Activity) -> Participation:
 
 def join_activity(*, actor: User, activity: Activity) -> Participation:
     """A citizen joins an activity of their municipality (a seat is taken; full is a 409)."""
-    if actor.role != Role.CITIZEN or actor.municipality_id != activity.municipality_id:
+    if not is_citizen_of(actor, activity.municipality_id):
         raise NotFound("Activity not found.", code="activity_not_found")
     if activity.project.status != ProjectStatus.ACTIVE:
         raise RuleViolation("The project is not open for participation.", code="project_not_open")
@@ -284,18 +282,14 @@ def check_in(*, actor: User, activity: Activity, code: str) -> Participation:
 
 def get_participation(*, viewer: User, participation_id: str) -> Participation:
     """A participation: the citizen's own, or one of the staff's municipality."""
-    participation = db.session.get(Participation, participation_id)
-    if participation is not None:
-        if viewer.role == Role.CITIZEN:
-            visible = participation.user_id == viewer.id
-        else:
-            visible = sees_all_municipalities(viewer) or (
-                viewer.role == Role.OFFICIAL
-                and viewer.municipality_id == participation.municipality_id
-            )
-        if visible:
-            return participation
-    raise NotFound("Participation not found.", code="participation_not_found")
+    return get_visible(
+        Participation,
+        participation_id,
+        viewer=viewer,
+        may_see=can_see_participation,
+        message="Participation not found.",
+        code="participation_not_found",
+    )
 
 
 def list_activity_participations(
@@ -306,9 +300,12 @@ def list_activity_participations(
     status: ParticipationStatus | None = None,
 ) -> Page:
     """The participations of an activity (staff), newest first."""
-    query = sa.select(Participation).where(Participation.activity_id == activity.id)
-    query = where_given(query, {Participation.status: status})
-    return paginate(query, Participation.id, limit=limit, cursor=cursor)
+    return list_page(
+        Participation,
+        filters={Participation.activity_id: activity.id, Participation.status: status},
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def default_hours(activity: Activity) -> float:
@@ -336,12 +333,11 @@ def _confirm_one(
 
 
 def _announce_confirmed(participation: Participation, activity: Activity, actor: User) -> None:
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.confirm",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={
             "activity_id": activity.id,
             "user_id": participation.user_id,
@@ -423,12 +419,11 @@ def reject_participation(
     participation.decided_at = utcnow()
     participation.decided_by = actor.id
     _free_seat(participation.activity_id)
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.reject",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={"activity_id": participation.activity_id, "reason": reason.strip()},
     )
     events.publish(
@@ -455,12 +450,11 @@ def cancel_participation(*, actor: User, participation: Participation) -> Partic
     _move(participation, PS.CANCELLED)
     _free_seat(participation.activity_id)
     if not own:
-        record_audit(
+        save_and_audit(
+            participation,
             actor=actor,
             action="participation.cancel",
             target_type="participation",
-            target_id=participation.id,
-            municipality_id=participation.municipality_id,
             details={"activity_id": participation.activity_id},
         )
     db.session.flush()
@@ -480,12 +474,11 @@ def mark_no_show(*, actor: User, participation: Participation) -> Participation:
     participation.decided_at = utcnow()
     participation.decided_by = actor.id
     _free_seat(participation.activity_id)
-    record_audit(
+    save_and_audit(
+        participation,
         actor=actor,
         action="participation.no_show",
         target_type="participation",
-        target_id=participation.id,
-        municipality_id=participation.municipality_id,
         details={"activity_id": participation.activity_id},
     )
     db.session.flush()

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from backend.audit.services import record_audit, save_and_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_day_start
 from backend.errors import (
     NotFound,
@@ -37,8 +37,9 @@ from backend.participation.shared import (
     _visible_projects,
 )
 from backend.permissions import (
-    Role,
+    is_municipal_official,
 )
+from backend.rows import list_page
 
 # ---- projects and stages --------------------------------------------------------------------
 
@@ -55,7 +56,7 @@ def create_project(
     visibility: Visibility = Visibility.PUBLIC,
 ) -> Project:
     """An official opens a project of their municipality, with its four stages."""
-    if actor.role != Role.OFFICIAL or not actor.municipality_id:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only officials create projects.")
     _check_dates(starts_on, ends_on)
     project = Project(
@@ -312,11 +313,11 @@ def log_government_work(
     )
     db.session.add(work)
     _bump_stage(stage_row.id, government_work=1)
-    record_audit(
+    save_and_audit(
+        work,
         actor=actor,
         action="government_work.create",
         target_type="government_work",
-        target_id=work.id,
         municipality_id=project.municipality_id,
         details={"project_id": project.id, "stage": stage_row.stage.value},
     )
@@ -327,9 +328,12 @@ def list_government_work(
     *, project: Project, limit: int, cursor: str | None, stage: Stage | None = None
 ) -> Page:
     """Government work logged for a project, newest first."""
-    query = sa.select(GovernmentWork).where(GovernmentWork.project_id == project.id)
-    query = where_given(query, {GovernmentWork.stage: stage})
-    return paginate(query, GovernmentWork.id, limit=limit, cursor=cursor)
+    return list_page(
+        GovernmentWork,
+        filters={GovernmentWork.project_id: project.id, GovernmentWork.stage: stage},
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 def project_with_stages(*, viewer: User, project_id: str) -> Project:

@@ -26,15 +26,14 @@ from backend.participation.models import (
     Visibility,
 )
 from backend.permissions import (
-    Role,
+    can_manage_row,
+    can_see_unpublished_projects,
     scope_to_municipality,
 )
 
 PS = ParticipationStatus
 #: Project statuses citizens can see (with public visibility).
 PUBLISHED = (ProjectStatus.ACTIVE, ProjectStatus.COMPLETED)
-#: Roles that see a municipality's drafts and private projects.
-_SEES_UNPUBLISHED = frozenset({Role.OFFICIAL, Role.ANALYST, Role.ADMIN})
 
 #: The participation state machine: from a status, the statuses it may move to.
 TRANSITIONS: dict[ParticipationStatus, frozenset[ParticipationStatus]] = {
@@ -62,12 +61,12 @@ MAX_HOURS_PER_DAY = 8.0
 
 
 def _sees_unpublished(user: User) -> bool:
-    return user.role in _SEES_UNPUBLISHED
+    return can_see_unpublished_projects(user)
 
 
 def _ensure_manager(actor: User, row: Any) -> None:
     """Only an official of the row's municipality changes it."""
-    if actor.role != Role.OFFICIAL or actor.municipality_id != row.municipality_id:
+    if not can_manage_row(actor, row):
         raise PermissionDenied("Only an official of this municipality may do this.")
 
 

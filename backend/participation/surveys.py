@@ -16,7 +16,7 @@ from backend.errors import (
 )
 from backend.extensions import db
 from backend.identity.models import User
-from backend.pagination import Page, paginate
+from backend.pagination import Page
 from backend.participation.models import (
     Activity,
     Participation,
@@ -26,6 +26,7 @@ from backend.participation.models import (
 )
 from backend.participation.projects import get_project
 from backend.participation.shared import _SURVEY_COUNTERS, PS, _ensure_manager, _expire_cached
+from backend.rows import list_page
 
 # ---- surveys --------------------------------------------------------------------------------
 
@@ -91,8 +92,7 @@ def get_survey(*, viewer: User, survey_id: str) -> Survey:
 
 def list_project_surveys(*, project: Project, limit: int, cursor: str | None) -> Page:
     """The surveys of a project (its own and its activities'), newest first."""
-    query = sa.select(Survey).where(Survey.project_id == project.id)
-    return paginate(query, Survey.id, limit=limit, cursor=cursor)
+    return list_page(Survey, filters={Survey.project_id: project.id}, limit=limit, cursor=cursor)
 
 
 def answer_survey(*, actor: User, survey: Survey, rating: int, comment: str = "") -> SurveyResponse:
@@ -146,5 +146,6 @@ def answer_survey(*, actor: User, survey: Survey, rating: int, comment: str = ""
 
 def list_survey_responses(*, survey: Survey, limit: int, cursor: str | None) -> Page:
     """Answers to a survey with their comments (staff), newest first."""
-    query = sa.select(SurveyResponse).where(SurveyResponse.survey_id == survey.id)
-    return paginate(query, SurveyResponse.id, limit=limit, cursor=cursor)
+    return list_page(
+        SurveyResponse, filters={SurveyResponse.survey_id: survey.id}, limit=limit, cursor=cursor
+    )

@@ -460,12 +460,11 @@ def _announce(entry: RewardLedgerEntry) -> None:
 
 
 def _audit_entry(actor: User | None, entry: RewardLedgerEntry, action: str) -> None:
-    record_audit(
+    save_and_audit(
+        entry,
         actor=actor,
         action=action,
         target_type="reward_entry",
-        target_id=entry.id,
-        municipality_id=entry.municipality_id,
         details={
             "user_id": entry.user_id,
             "incentive": entry.incentive.value,

@@ -5,9 +5,7 @@ The candidate is the real app's ``POST /api/v1/activities/{id}/participations`` 
 ``{"user_id": ...}``: token check (session row), Idempotency-Key lookup and store, body
 validation, activity and citizen lookups, the atomic seat counter, the participation row, its
 audit entry, the citizen's notification and its outbox row (one push to their phone), one
-commit. The official's plain record is served by the recording fast path (`RECORD_FAST_PATH`,
-on by default, as deployed); set `RECORD_FAST_PATH=0` in the environment to measure the Flask
-view alone.
+commit, all in the Flask view.
 Every request names another (activity, citizen) pair and another Idempotency-Key, so each one
 creates a row; a lost or duplicated request would show as a non-2xx answer or a missing row.
 

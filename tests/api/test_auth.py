@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 
-from flask_jwt_extended import create_access_token
+import jwt as pyjwt
 
 from backend.identity.models import AuthSession, User
 from backend.permissions import Role
@@ -128,18 +128,33 @@ def test_logout_revokes_both_tokens_even_after_a_restart(app, client, create_use
         assert again.status_code == 401
 
 
-def test_expired_and_forged_tokens_are_refused(client, create_user, clock, auth_headers):
+def test_expired_and_forged_tokens_are_refused(app, client, create_user, clock, auth_headers):
     user = create_user()
     headers = auth_headers(user)
     forged = headers["Authorization"][:-4] + "AAAA"
     response = client.get("/api/v1/me", headers={"Authorization": forged})
     assert response.json["error"]["code"] == "token_invalid"
-    expired = create_access_token(
-        identity=user.id, additional_claims={"sid": "x"}, expires_delta=timedelta(seconds=-10)
+    now = int(time.time())
+    expired = pyjwt.encode(
+        {"sub": user.id, "sid": "x", "type": "access", "iat": now - 60, "exp": now - 10},
+        app.config["JWT_SECRET_KEY"],
+        algorithm="HS256",
     )
     response = client.get("/api/v1/me", headers=_bearer(expired))
     assert response.status_code == 401
     assert response.json["error"]["code"] == "token_expired"
+    # Signed with another key, unsigned ("none"), or without the token type: all refused.
+    claims = {"sub": user.id, "sid": "x", "type": "access", "exp": now + 600}
+    others = [
+        pyjwt.encode(claims, "another-key-of-thirty-two-bytes!!", algorithm="HS256"),
+        pyjwt.encode(claims, None, algorithm="none"),
+        pyjwt.encode({**claims, "type": None}, app.config["JWT_SECRET_KEY"], algorithm="HS256"),
+        pyjwt.encode({**claims, "type": "id"}, app.config["JWT_SECRET_KEY"], algorithm="HS256"),
+    ]
+    for token in others:
+        response = client.get("/api/v1/me", headers=_bearer(token))
+        assert response.status_code == 401
+        assert response.json["error"]["code"] == "token_invalid"
 
 
 def test_demotion_takes_effect_on_the_next_request(client, as_role, create_user):

@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 import zxingcpp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -43,7 +44,16 @@ STATUSES = {
     "invalid_signature",
     "malformed",
 }
-SHOWN = {"status", "checked_at", "holder", "kind", "municipality", "issued_at", "expires_at"}
+SHOWN = {
+    "status",
+    "checked_at",
+    "revocations_as_of",
+    "holder",
+    "kind",
+    "municipality",
+    "issued_at",
+    "expires_at",
+}
 
 
 @pytest.fixture
@@ -220,7 +230,7 @@ def test_forgeries_and_garbage_get_the_right_status_never_a_5xx(client, issued):
         answer = verify(client, text)
         assert answer["status"] == status, text[:80]
         if status != "valid":
-            assert set(answer) == {"status", "checked_at"}
+            assert set(answer) == {"status", "checked_at", "revocations_as_of"}
 
 
 def test_expired_and_not_yet_valid(client, clock, issued):
@@ -277,10 +287,24 @@ def test_random_text_is_never_valid_and_never_a_5xx(client, text):
     assert verify(client, text)["status"] in STATUSES - {"valid"}
 
 
-def test_verification_is_rate_limited_per_client_without_the_database(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_RATE", 0.01)
-    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_BURST", 3)
-    monkeypatch.setitem(app.config, "TRUSTED_PROXY_COUNT", 1)
+@pytest.fixture
+def behind_one_proxy(database_url):
+    """A second app on the test database, configured with one trusted proxy (ProxyFix)."""
+    from backend import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "TRUSTED_PROXY_COUNT": 1,
+            "CERTIFICATE_VERIFY_RATE": 0.01,
+            "CERTIFICATE_VERIFY_BURST": 3,
+        }
+    )
+
+
+def test_verification_is_rate_limited_per_client_address_given_by_the_proxy(behind_one_proxy):
+    client = behind_one_proxy.test_client()
     path = "/api/v1/certificates/verify"
     first = {"X-Forwarded-For": "203.0.113.7"}
     assert [client.post(path, json={"text": "x"}, headers=first).status_code for _ in range(3)] == [
@@ -292,6 +316,21 @@ def test_verification_is_rate_limited_per_client_without_the_database(app, clien
     assert int(limited.headers["Retry-After"]) >= 1
     other = client.post(path, json={"text": "x"}, headers={"X-Forwarded-For": "203.0.113.8"})
     assert other.status_code == 200
+    # A forged first hop does not make a new client: only the last (the proxy's) entry counts.
+    forged = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+    assert client.post(path, json={"text": "x"}, headers=forged).status_code == 429
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(app, client, monkeypatch):
+    monkeypatch.setitem(app.extensions, "certificate_verify_limiter", None)
+    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_RATE", 0.01)
+    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_BURST", 2)
+    path = "/api/v1/certificates/verify"
+    answers = [
+        client.post(path, json={"text": "x"}, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+        for n in range(3)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
 
 
 # ---- offline verification material ----------------------------------------------------------
@@ -414,20 +453,30 @@ def test_verification_never_writes_even_with_an_idempotency_key(client, issued, 
     assert table_counts() == before
 
 
-def test_the_fast_path_answers_exactly_as_the_flask_view(app, client, issued, monkeypatch):
+def test_with_the_database_unreachable_verification_answers_from_memory(app, client, issued, clock):
     _staff, mine = issued
-    texts = [mine["qr_text"], "nonsense", decode_qr_text(mine["qr_text"])[:-3] + "AAA"]
-    fast = [verify(client, text) for text in texts]
-    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", False)
-    slow = [verify(client, text) for text in texts]
-    assert fast == slow  # the same fixed clock, so even checked_at agrees
+    fresh = verify(client, mine["qr_text"])
+    assert fresh["status"] == "valid"
+    assert fresh["revocations_as_of"] == fresh["checked_at"]
 
-    # With the fast path on, a well-formed scan never reaches Flask's view.
-    def unreachable() -> None:
-        raise AssertionError("the Flask view was called")
+    def unreachable(*_args, **_kwargs):
+        raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("database down"))
 
-    monkeypatch.setitem(app.view_functions, "certification.verify_certificate", unreachable)
-    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", True)
-    assert verify(client, mine["qr_text"])["status"] == "valid"
-    monkeypatch.setitem(app.config, "CERTIFICATE_VERIFY_FAST_PATH", False)
-    assert client.post("/api/v1/certificates/verify", json={"text": "x"}).status_code == 500
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", unreachable)
+    try:
+        clock.advance(minutes=5)
+        later = verify(client, mine["qr_text"])
+        nonsense = verify(client, "CPC1:/123")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", unreachable)
+    assert later["status"] == "valid"
+    assert later["municipality"] == fresh["municipality"]
+    # It says how old its keys and revocations are: as of the last successful check.
+    assert later["revocations_as_of"] == fresh["checked_at"] != later["checked_at"]
+    assert nonsense["status"] == "malformed"
+    # Back again: the next check after the interval confirms the copy as current.
+    clock.advance(minutes=1)
+    again = verify(client, mine["qr_text"])
+    assert again["revocations_as_of"] == again["checked_at"]

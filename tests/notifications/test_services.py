@@ -327,7 +327,11 @@ def test_project_announcement_reaches_its_participants_as_they_chose(
     db.session.commit()
 
     announcement = services.create_announcement(
-        actor=official, title="현장 조사 안내", body="토요일 10시", project_id=project.id
+        actor=official,
+        title="현장 조사 안내",
+        body="토요일 10시",
+        project_id=project.id,
+        participant_ids=participation.list_participant_ids(project_id=project.id),
     )
     db.session.commit()
 
@@ -345,17 +349,29 @@ def test_project_announcement_reaches_its_participants_as_they_chose(
 
 
 def test_project_of_another_municipality_is_not_found(
-    clock, create_user, other_municipality, create_project, table_counts
+    client, clock, create_user, other_municipality, create_project, auth_headers, table_counts
 ):
     official = create_user(Role.OFFICIAL)
+    headers = auth_headers(official)
     theirs = create_project(other_municipality)
     before = table_counts()
 
     for project_id in (theirs.id, new_id()):
-        with pytest.raises(NotFound) as caught:
-            services.create_announcement(actor=official, title="t", body="b", project_id=project_id)
-        assert caught.value.code == "project_not_found"
+        response = client.post(
+            "/api/v1/announcements",
+            headers=headers,
+            json={"title": "t", "body": "b", "project_id": project_id},
+        )
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == "project_not_found"
     assert table_counts() == before
+
+
+def test_a_project_announcement_without_its_audience_is_a_programming_error(create_user):
+    with pytest.raises(ValueError):
+        services.create_announcement(
+            actor=create_user(Role.OFFICIAL), title="t", body="b", project_id=new_id()
+        )
 
 
 def test_only_officials_announce(create_user):

@@ -449,6 +449,14 @@ def test_an_official_record_tells_the_citizen_and_queues_the_push(
     recorded = services.record_participation(actor=official, activity=activity, user_id=citizen.id)
     services.join_activity(actor=joiner, activity=activity)
     db.session.commit()
+    # The request wrote one event row; the notification worker makes the inbox entry.
+    from backend.notifications.fanout import fan_out
+    from backend.notifications.models import NotificationEvent
+
+    assert db.session.scalars(sa.select(Notification)).all() == []
+    (event,) = db.session.scalars(sa.select(NotificationEvent)).all()
+    assert event.kind == events.PARTICIPATION_RECORDED
+    assert fan_out() == 1
 
     (notice,) = db.session.scalars(sa.select(Notification)).all()
     assert (notice.user_id, notice.kind) == (citizen.id, events.PARTICIPATION_RECORDED)
