@@ -15,6 +15,7 @@ from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import domain_errors, load_form
 from backend.console.pages import done, page, page_args
+from backend.console.sheets import find_user
 from backend.errors import DomainError
 from backend.participation import services
 from backend.participation.models import ActivityKind, ParticipationStatus, Stage, TrainingLevel
@@ -209,7 +210,10 @@ def activity_walk_in(activity_id: str) -> Any:
     """Record a citizen who came without registering (officials only, as in the API)."""
     actor = current_user()
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
-    data, errors = load_form(JoinSchema(), attended=bool(request.form.get("attended")))
+    who = request.form.get("user_id", "").strip()
+    found = find_user(who) if who else None
+    extra = {"user_id": found[0]} if found else {}
+    data, errors = load_form(JoinSchema(), attended=bool(request.form.get("attended")), **extra)
     if data is not None and data["user_id"] is None:
         errors = {"user_id": ["Required."]}
     elif data is not None:

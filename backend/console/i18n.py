@@ -198,6 +198,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "activity.confirm_all_attended": ("출석자 모두 확정", "Confirm every attended"),
     "activity.walk_in": ("현장 참여자 추가", "Add a walk-in"),
     "activity.walk_in_user": ("시민 ID", "Citizen ID"),
+    "activity.walk_in_who": ("시민 ID, 이메일 또는 휴대전화", "Citizen ID, e-mail or phone"),
     "activity.attended": ("출석함", "Attended"),
     "activity.confirmed_n": ("명을 확정했습니다.", "confirmed."),
     "activity.select": ("선택", "Select"),

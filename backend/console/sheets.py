@@ -57,20 +57,28 @@ def _read_rows(text: str) -> list[SheetRow]:
     return rows
 
 
-def _resolve(row: SheetRow) -> None:
-    # Only finds an id; whether the citizen may be recorded here is the service's decision.
-    if not row.who:
-        row.error = t("sheet.no_citizen")
-        return
-    if "@" in row.who:
-        condition = User.email == normalize_email(row.who)
-    elif row.who.replace("-", "").replace("+", "").isdigit():
-        condition = User.phone == normalize_phone(row.who)
+def find_user(who: str) -> tuple[str, str] | None:
+    """(id, name) of the account an id, e-mail or phone names; None when there is none.
+
+    Only finds an id: whether the citizen may be recorded here is the service's decision.
+    """
+    if "@" in who:
+        condition = User.email == normalize_email(who)
+    elif who.replace("-", "").replace("+", "").replace(" ", "").isdigit():
+        condition = User.phone == normalize_phone(who)
     else:
-        condition = User.id == row.who
+        condition = User.id == who
     found = db.session.execute(
         sa.select(User.id, User.display_name).where(condition, User.deleted_at.is_(None))
     ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _resolve(row: SheetRow) -> None:
+    if not row.who:
+        row.error = t("sheet.no_citizen")
+        return
+    found = find_user(row.who)
     if found is None:
         row.error = error_text("user_not_found", "No such citizen in this municipality.")
         return

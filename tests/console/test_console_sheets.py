@@ -70,3 +70,19 @@ def test_the_attendance_sheet_is_a_pdf_with_a_page_per_thirty_rows(
     assert answer.data.startswith(b"%PDF")
     # 25 registrants and 10 blank rows for walk-ins: two pages of 30 rows.
     assert answer.data.count(b"/Type /Page") - answer.data.count(b"/Type /Pages") == 2
+
+
+def test_a_walk_in_is_found_by_phone_and_recorded_as_attended(
+    app, create_user, create_activity, console_login, form_token
+):
+    activity = create_activity()
+    citizen = create_user(Role.CITIZEN, phone="01012345678")  # stored as sign-up stores it
+    client = console_login(create_user(Role.OFFICIAL))
+    url = f"/console/activities/{activity.id}"
+    token = form_token(client, url)
+    answer = client.post(
+        f"{url}/walk-ins", data={"csrf_token": token, "user_id": "010-1234-5678", "attended": "1"}
+    )
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:1500]
+    row = db.session.execute(sa.select(Participation.user_id, Participation.status)).one()
+    assert tuple(row) == (citizen.id, ParticipationStatus.ATTENDED)
