@@ -11,11 +11,14 @@ from typing import Any
 from backend.api import ministry as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.pages import page, page_args
+from backend.console.forms import domain_errors, load_form
+from backend.console.pages import done, page, page_args
+from backend.errors import DomainError
 from backend.ministry import services
 from backend.ministry.schemas import (
     CourseSchema,
     DisputeSchema,
+    EnrolmentAttendanceSchema,
     EnrolmentSchema,
     MediationMemberSchema,
     SelectedCaseSchema,
@@ -55,3 +58,43 @@ def course(course_id: str) -> Any:
         roll=roll,
         enrolments=EnrolmentSchema(many=True).dump(roll.items),
     )
+
+
+def _course_write(enrolment_id: str, write: Any, **extra: Any) -> Any:
+    actor = current_user()
+    enrolment = services.get_enrolment(viewer=actor, enrolment_id=enrolment_id)
+    data, errors = load_form(EnrolmentAttendanceSchema()) if extra.get("with_day") else ({}, {})
+    if data is not None:
+        try:
+            write(actor=actor, enrolment=enrolment, **data)
+            return done("console.course", course_id=enrolment.course_id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _error_page_for(enrolment.course_id, errors)
+
+
+def _error_page_for(course_id: str, errors: dict[str, list[str]]) -> Any:
+    course = services.get_course(course_id=course_id)
+    roll = services.list_course_enrolments(actor=current_user(), course=course, **page_args())
+    return page(
+        "course.html",
+        422,
+        course=CourseSchema().dump(course),
+        roll=roll,
+        enrolments=EnrolmentSchema(many=True).dump(roll.items),
+        errors=errors,
+    )
+
+
+@bp.route("/enrolments/<enrolment_id>/attendance", methods=["POST"])
+@mirrors(api.record_attendance)
+def enrolment_attendance(enrolment_id: str) -> Any:
+    """Mark a learner present on a day of the course."""
+    return _course_write(enrolment_id, services.record_attendance, with_day=True)
+
+
+@bp.route("/enrolments/<enrolment_id>/complete", methods=["POST"])
+@mirrors(api.complete_enrolment)
+def enrolment_complete(enrolment_id: str) -> Any:
+    """Mark the course completed (every day attended)."""
+    return _course_write(enrolment_id, services.complete_enrolment)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from backend.extensions import db
+from backend.ministry import services
+from backend.ministry.models import Enrolment, EnrolmentStatus
 from backend.permissions import Role
 
 
@@ -27,3 +32,24 @@ def test_a_scheduler_sees_the_courses_but_not_the_selected_cases(
     page = console_login(create_user(Role.SCHEDULER)).get("/console/ministry")
     assert page.status_code == 200
     assert case.award not in page.get_data(as_text=True)
+
+
+def test_ministry_staff_record_attendance_and_completion(
+    app, analyst, create_course, create_user, console_login, form_token, clock
+):
+    course = create_course(starts_on=date(2026, 3, 3), days=1)  # the clock says 2 March
+    learner = create_user(Role.CITIZEN)
+    enrolment = services.enrol(actor=learner, course=course)
+    db.session.commit()
+    clock.advance(days=1)  # the course day: attendance may be taken
+    client = console_login(analyst)
+    url = f"/console/ministry/courses/{course.id}"
+    token = form_token(client, url)
+    present = client.post(
+        f"/console/enrolments/{enrolment.id}/attendance", data={"csrf_token": token, "day": "1"}
+    )
+    assert present.status_code == 303, present.get_data(as_text=True)[:1500]
+    done = client.post(f"/console/enrolments/{enrolment.id}/complete", data={"csrf_token": token})
+    assert done.status_code == 303, done.get_data(as_text=True)[:1500]
+    db.session.expire_all()
+    assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.COMPLETED
