@@ -20,6 +20,10 @@ from backend.ministry.schemas import (
     DisputeSchema,
     EnrolmentAttendanceSchema,
     EnrolmentSchema,
+    FollowUpCreateSchema,
+    FollowUpSchema,
+    FundingCreateSchema,
+    FundingSchema,
     MediationMemberSchema,
     SelectedCaseSchema,
 )
@@ -98,3 +102,50 @@ def enrolment_attendance(enrolment_id: str) -> Any:
 def enrolment_complete(enrolment_id: str) -> Any:
     """Mark the course completed (every day attended)."""
     return _course_write(enrolment_id, services.complete_enrolment)
+
+
+def _case_page(case_id: str, status: int = 200, **context: Any) -> Any:
+    viewer = current_user()
+    case = services.get_selected_case(viewer=viewer, case_id=case_id)
+    return page(
+        "selected_case.html",
+        status,
+        case=SelectedCaseSchema().dump(case),
+        follow_ups=FollowUpSchema(many=True).dump(services.list_follow_ups(case=case)),
+        fundings=FundingSchema(many=True).dump(services.list_case_fundings(case=case)),
+        **context,
+    )
+
+
+@bp.route("/ministry/cases/<case_id>")
+@mirrors(api.get_selected_case, api.list_follow_ups, api.list_fundings)
+def selected_case(case_id: str) -> Any:
+    """A selected case with its yearly follow-ups and its central funding."""
+    return _case_page(case_id)
+
+
+def _case_write(case_id: str, schema: Any, write: Any) -> Any:
+    actor = current_user()
+    case = services.get_selected_case(viewer=actor, case_id=case_id)
+    data, errors = load_form(schema())
+    if data is not None:
+        try:
+            write(actor=actor, case=case, **data)
+            return done("console.selected_case", case_id=case_id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _case_page(case_id, 422, errors=errors)
+
+
+@bp.route("/ministry/cases/<case_id>/follow-ups", methods=["POST"])
+@mirrors(api.create_follow_up)
+def case_follow_up(case_id: str) -> Any:
+    """File the case's follow-up for a year (the platform fills what it knows)."""
+    return _case_write(case_id, FollowUpCreateSchema, services.create_follow_up)
+
+
+@bp.route("/ministry/cases/<case_id>/fundings", methods=["POST"])
+@mirrors(api.add_funding)
+def case_funding(case_id: str) -> Any:
+    """Record central funding granted to the case for a year (ministry staff)."""
+    return _case_write(case_id, FundingCreateSchema, services.add_case_funding)

@@ -53,3 +53,31 @@ def test_ministry_staff_record_attendance_and_completion(
     assert done.status_code == 303, done.get_data(as_text=True)[:1500]
     db.session.expire_all()
     assert db.session.get(Enrolment, enrolment.id).status == EnrolmentStatus.COMPLETED
+
+
+def test_a_selected_case_gets_funding_from_the_ministry_only(
+    app, analyst, create_selected_case, create_user, console_login, form_token
+):
+    case = create_selected_case()
+    client = console_login(analyst)
+    url = f"/console/ministry/cases/{case.id}"
+    token = form_token(client, url)
+    funded = client.post(
+        f"{url}/fundings",
+        data={"csrf_token": token, "year": "2025", "amount": "30000000", "purpose": "확산 지원"},
+    )
+    assert funded.status_code == 303, funded.get_data(as_text=True)[:1500]
+    assert "30,000,000" in client.get(url).get_data(as_text=True)
+    official = console_login(create_user(Role.OFFICIAL))
+    page = official.get(url).get_data(as_text=True)
+    assert "확산 지원" in page and f"{url}/fundings" not in page
+    refused = official.post(
+        f"{url}/fundings",
+        data={
+            "csrf_token": form_token(official, url),
+            "year": "2026",
+            "amount": "1",
+            "purpose": "x",
+        },
+    )
+    assert refused.status_code == 403
