@@ -17,7 +17,11 @@ from backend.errors import DomainError
 from backend.ministry import services
 from backend.ministry.schemas import (
     CourseSchema,
+    DisputeAcceptSchema,
+    DisputeReasonSchema,
     DisputeSchema,
+    DisputeSettleSchema,
+    DisputeWithdrawSchema,
     EnrolmentAttendanceSchema,
     EnrolmentSchema,
     FollowUpCreateSchema,
@@ -149,3 +153,72 @@ def case_follow_up(case_id: str) -> Any:
 def case_funding(case_id: str) -> Any:
     """Record central funding granted to the case for a year (ministry staff)."""
     return _case_write(case_id, FundingCreateSchema, services.add_case_funding)
+
+
+# ---- dispute cases --------------------------------------------------------------------------
+
+#: The state a move leads to (DISPUTE_TRANSITIONS names states), its API view, service and form.
+DISPUTE_MOVES: dict[str, tuple[str, Any, Any, Any]] = {
+    "accepted": ("accept", api.accept_dispute, services.accept_dispute, DisputeAcceptSchema),
+    "rejected": ("reject", api.reject_dispute, services.reject_dispute, DisputeReasonSchema),
+    "in_mediation": ("start-mediation", api.start_mediation, services.start_mediation, None),
+    "settled": ("settle", api.settle_dispute, services.settle_dispute, DisputeSettleSchema),
+    "not_settled": (
+        "close-unsettled",
+        api.close_unsettled,
+        services.close_unsettled,
+        DisputeReasonSchema,
+    ),
+    "withdrawn": (
+        "withdraw",
+        api.withdraw_dispute,
+        services.withdraw_dispute,
+        DisputeWithdrawSchema,
+    ),
+}
+
+
+def _dispute_page(dispute_id: str, status: int = 200, **context: Any) -> Any:
+    dispute = services.get_dispute(viewer=current_user(), dispute_id=dispute_id)
+    return page(
+        "dispute.html",
+        status,
+        dispute=DisputeSchema().dump(dispute),
+        moves=[(state, DISPUTE_MOVES[state]) for state in dispute.allowed_moves],
+        **context,
+    )
+
+
+@bp.route("/disputes/<dispute_id>")
+@mirrors(api.get_dispute)
+def dispute(dispute_id: str) -> Any:
+    """A dispute case: parties, claims, mediators, hearings and the moves allowed now."""
+    return _dispute_page(dispute_id)
+
+
+def _dispute_move(write: Any, schema: Any) -> Any:
+    def move(dispute_id: str) -> Any:
+        actor = current_user()
+        case = services.get_dispute(viewer=actor, dispute_id=dispute_id)
+        data, errors = load_form(schema()) if schema is not None else ({}, {})
+        if data is not None:
+            try:
+                write(actor=actor, dispute=case, **data)
+                return done("console.dispute", dispute_id=dispute_id)
+            except DomainError as error:
+                errors = domain_errors(error)
+        return _dispute_page(dispute_id, 422, errors=errors)
+
+    return move
+
+
+for _state, (_path, _api_view, _write, _schema) in DISPUTE_MOVES.items():
+    _view = _dispute_move(_write, _schema)
+    _view.__name__ = _view.__qualname__ = f"dispute_{_state}"
+    _view.__doc__ = f"Move the case to `{_state}` (the service checks who may)."
+    bp.add_url_rule(
+        f"/disputes/<dispute_id>/{_path}",
+        endpoint=f"dispute_{_state}",
+        view_func=mirrors(_api_view)(_view),
+        methods=["POST"],
+    )

@@ -81,3 +81,18 @@ def test_a_selected_case_gets_funding_from_the_ministry_only(
         },
     )
     assert refused.status_code == 403
+
+
+def test_the_ministry_accepts_a_dispute_and_a_stranger_cannot_see_it(
+    app, analyst, file_dispute, create_user, other_municipality, console_login, form_token
+):
+    dispute = file_dispute()
+    client = console_login(analyst)
+    url = f"/console/disputes/{dispute.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'data-state="filed"' in page and f"{url}/accept" in page
+    accepted = client.post(f"{url}/accept", data={"csrf_token": form_token(client, url)})
+    assert accepted.status_code == 303, accepted.get_data(as_text=True)[:1500]
+    assert 'data-state="accepted"' in client.get(url).get_data(as_text=True)
+    stranger = console_login(create_user(Role.OFFICIAL, municipality=other_municipality))
+    assert stranger.get(url).status_code == 404
