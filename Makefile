@@ -9,8 +9,8 @@ export FLASK_APP := backend:create_app
 .PHONY: run test install system-deps lint format contract bench clean
 
 # Debian packages the test suite needs: Chromium and its driver for the browser tests, CJK fonts
-# for Korean text in screenshots and PDFs. Installed once (as root, with apt-get) when missing.
-SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils ffmpeg
+# for Korean text in screenshots, NanumGothic (TrueType) embedded in the printable certificate PDF. Installed once (as root, with apt-get) when missing.
+SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk fonts-nanum poppler-utils ffmpeg
 
 $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,12 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+# The verifier app's one npm package (jsQR, the camera's fallback QR decoder), from the lockfile.
+verifier/node_modules/.package-lock.json: verifier/package.json verifier/package-lock.json
+	cd verifier && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed verifier/node_modules/.package-lock.json
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,11 +38,16 @@ system-deps:
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	@# The inbox is filled by the notification worker: fan out events beside the server.
+	$(BIN)/flask notifications fan-out & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+# pytest-xdist workers, one database each (tests/conftest.py); TEST_WORKERS=0 runs in one process.
+# loadgroup keeps the tests of one xdist_group (the browser tests) on one worker.
+TEST_WORKERS ?= auto
 test: install system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations

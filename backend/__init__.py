@@ -22,6 +22,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend.identity.session_cache import watch_changes
     from backend.operations import register_operations
     from backend.subscriptions import register_subscriptions
+    from backend.verifier.views import register_verifier_app
 
     app = Flask(__name__)
     app.config.from_mapping(load_config())
@@ -40,6 +41,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     app.register_blueprint(console.bp)
     install_proxy_fix(app)
+    register_verifier_app(app)
     register_subscriptions(app)
     cli.register_commands(app)
     register_operations(app)

@@ -181,7 +181,7 @@ def register_commands(app: Flask) -> None:
 
 
 def _register_notification_commands(app: Flask) -> None:
-    """`flask notifications deliver` (the push worker) and `flask notifications purge`."""
+    """`flask notifications deliver` (the push worker), `fan-out` and `purge`."""
     notifications = AppGroup("notifications", help="Push notifications.")
 
     @notifications.command("deliver")
@@ -246,6 +246,33 @@ def _register_notification_commands(app: Flask) -> None:
             if sender is not None:
                 sender.close()
         click.echo(f"Delivery finished: {report.summary()}.")
+
+    @notifications.command("fan-out")
+    @click.option("--once", is_flag=True, help="Fan out until no event waits, then exit.")
+    @click.option("--idle-seconds", type=click.FloatRange(min=0), default=None)
+    def fan_out_command(once: bool, idle_seconds: float | None) -> None:
+        """Turn waiting events into inbox entries and queued pushes, without sending any push
+        (`deliver` does this too; use this where no push worker runs, e.g. `make run`)."""
+        import threading
+
+        from backend.notifications.fanout import fan_out
+        from backend.notifications.worker import WorkerSettings, install_stop_signals
+
+        settings = WorkerSettings.from_config(current_app.config, idle_seconds=idle_seconds)
+        total = 0
+        stop = threading.Event()
+        restore = install_stop_signals(stop)
+        try:
+            while not stop.is_set():
+                count = fan_out(limit=settings.batch_size)
+                total += count
+                if count == 0:
+                    if once:
+                        break
+                    stop.wait(settings.idle_seconds)
+        finally:
+            restore()
+        click.echo(f"Fan-out finished: {total} events.")
 
     @notifications.command("purge")
     @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)

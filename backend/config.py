@@ -89,6 +89,19 @@ def load_config() -> dict[str, Any]:
         "CERTIFICATE_EXPIRING_NOTICE_DAYS": _env_int("CERTIFICATE_EXPIRING_NOTICE_DAYS", 30),
         "CERTIFICATE_STATUS_LIST_SIZE": _env_int("CERTIFICATE_STATUS_LIST_SIZE", 2**17),
         "CERTIFICATE_STATUS_LIST_TTL": _env_int("CERTIFICATE_STATUS_LIST_TTL", 24 * 3600),
+        # The printable certificate's TrueType fonts (Debian's fonts-nanum), embedded in the PDF.
+        "CERTIFICATE_PDF_FONT": os.environ.get(
+            "CERTIFICATE_PDF_FONT", "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+        ),
+        "CERTIFICATE_PDF_BOLD_FONT": os.environ.get(
+            "CERTIFICATE_PDF_BOLD_FONT", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"
+        ),
+        # The verifier app (/verify/): how often it refreshes keys and status lists when online,
+        # after how long without a refresh its answers turn amber ("valid as of"), and how far
+        # the phone's clock may differ from the server's before it is called wrong.
+        "VERIFIER_REFRESH_SECONDS": _env_int("VERIFIER_REFRESH_SECONDS", 3 * 3600),
+        "VERIFIER_GRACE_SECONDS": _env_int("VERIFIER_GRACE_SECONDS", 48 * 3600),
+        "VERIFIER_CLOCK_TOLERANCE_SECONDS": _env_int("VERIFIER_CLOCK_TOLERANCE_SECONDS", 300),
         "CERTIFICATE_STATUS_LIST_RESIGN_SECONDS": _env_int(
             "CERTIFICATE_STATUS_LIST_RESIGN_SECONDS", 60
         ),

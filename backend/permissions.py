@@ -191,6 +191,11 @@ def can_see_learner(user: User, user_id: str, municipality_id: str | None) -> bo
     return user.role == Role.OFFICIAL and municipality_id == user.municipality_id
 
 
+def can_see_enrolment(user: User, enrolment: Any) -> bool:
+    """An enrolment, as its learner's training record."""
+    return can_see_learner(user, enrolment.user_id, enrolment.municipality_id)
+
+
 def can_write_follow_up(user: User, case: Any) -> bool:
     """A selected case's follow-ups: the municipality's officials, or ministry staff."""
     return is_ministry_staff(user) or is_official_of(user, case.municipality_id)

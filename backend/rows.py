@@ -25,17 +25,17 @@ T = TypeVar("T")
 def get_visible(
     model: type[T],
     row_id: str,
-    *,
     viewer: User | None,
-    message: str,
     code: str,
     may_see: Callable[[User, T], bool] = can_see_row,
 ) -> T:
     """The row with that id if `may_see(viewer, row)` (by default: its municipality is the
-    viewer's, or the viewer is national); otherwise NotFound. No viewer: no row-level rule."""
+    viewer's, or the viewer is national); otherwise NotFound with `code` (such as
+    "meeting_not_found"; the API answers with the catalogue's text for it). No viewer: no
+    row-level rule."""
     row = db.session.get(model, row_id)
     if row is None or (viewer is not None and not may_see(viewer, row)):
-        raise NotFound(message, code=code)
+        raise NotFound(code.replace("_", " ").capitalize() + ".", code=code)
     return row
 
 

@@ -12,7 +12,8 @@ It checks, printing one line per check:
   4. one API server killed (SIGKILL, whole process group) while announcements are being
      written through nginx, each retried with its Idempotency-Key until answered: every
      announcement exists exactly once;
-  5. every push queued is sent exactly once by the two workers (fake FCM server on 127.0.0.1).
+  5. every push queued is sent exactly once by the two workers (fake FCM server on 127.0.0.1);
+  6. the surviving server's /metrics adds up its workers and shows the pushes sent.
 
 Exit status: 0 all checks passed, 1 a check failed, 2 the set-up failed (a missing program,
 PostgreSQL or Redis not answering). The database it makes is dropped at the end.
@@ -304,7 +305,8 @@ def run(options: argparse.Namespace, work: Path, name: str, processes: Processes
         revocation_seen_everywhere(servers)
         shared_rate_limit(servers)
         server_killed_mid_run(options, servers, proxy, processes, engine)
-        pushes_sent_once(fcm, engine)
+        sent = pushes_sent_once(fcm, engine)
+        metrics_add_up(servers[1], sent)
     finally:
         engine.dispose()
         fcm.stop()
@@ -505,12 +507,15 @@ def server_killed_mid_run(
     )
 
 
-def pushes_sent_once(fcm: FakeFcmServer, engine: sa.Engine) -> None:
+def pushes_sent_once(fcm: FakeFcmServer, engine: sa.Engine) -> int:
     deadline = time.monotonic() + 60
     while True:
         with engine.connect() as connection:
             pending = connection.execute(
-                sa.text("SELECT count(*) FROM notification_outbox WHERE status = 'pending'")
+                sa.text(
+                    "SELECT (SELECT count(*) FROM notification_outbox WHERE status = 'pending')"
+                    " + (SELECT count(*) FROM notification_events)"
+                )
             ).scalar_one()
         if pending == 0:
             break
@@ -526,6 +531,31 @@ def pushes_sent_once(fcm: FakeFcmServer, engine: sa.Engine) -> None:
     check(not repeated, f"{len(repeated)} pushes sent more than once, e.g. {repeated[:1]}")
     check(len(messages) == sent, f"fake FCM got {len(messages)} messages, outbox says {sent} sent")
     print(f"ok 5 pushes: {sent} sent, each once, by two workers")
+    return sent
+
+
+def metrics_add_up(server: Client, sent: int) -> None:
+    """The surviving server's /metrics adds up its two workers and reads the shared outbox."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    answer = requests.get(server.base + "/metrics", timeout=10)
+    check(answer.status_code == 200, f"/metrics: {answer.status_code}")
+    samples = [
+        sample
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    ]
+    requests_total = sum(s.value for s in samples if s.name == "coproduction_http_requests_total")
+    pids = {s.labels.get("pid") for s in samples if s.name == "coproduction_http_requests_total"}
+    pushed = [
+        s.value
+        for s in samples
+        if s.name == "coproduction_pushes_total" and s.labels.get("outcome") == "sent"
+    ]
+    check(requests_total > 50, f"only {requests_total} requests counted")
+    check(pids == {None}, "per-worker series leaked into the scrape (multi-process mode off?)")
+    check(pushed == [sent], f"pushes sent in /metrics {pushed}, in the outbox {sent}")
+    print(f"ok 6 /metrics: {requests_total:.0f} requests over the workers, {sent} pushes sent")
 
 
 if __name__ == "__main__":

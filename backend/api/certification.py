@@ -24,6 +24,8 @@ from backend.certification.schemas import (
     CertificationCriteriaSchema,
     CertificationCriteriaUpdateSchema,
     CertificationProgressListSchema,
+    IssueNumberLookupSchema,
+    IssueNumberVerificationSchema,
     JwksSchema,
     MyCertificateListArgsSchema,
     QrArgsSchema,
@@ -32,7 +34,6 @@ from backend.certification.schemas import (
     StatusListsSchema,
     VerifyRequestSchema,
 )
-from backend.clock import SEOUL
 from backend.errors import RateLimited, ValidationFailed
 from backend.identity.services import get_user_for
 from backend.permissions import Role
@@ -244,6 +245,30 @@ def certificate_qr_svg(args: dict[str, Any], certificate_id: str) -> Response:
     return _qr_response(certificate_id, "svg", args["level"])
 
 
+@blp.route("/certificates/<certificate_id>/certificate.pdf", methods=["GET"])
+@requires(Role.CITIZEN, Role.OFFICIAL)
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The printable certificate: one A4 page, Korean font embedded.",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
+def certificate_pdf(certificate_id: str) -> Response:
+    """The certificate to print (A4 PDF): name, kind, municipality, dates, QR at level Q,
+    issue number and how to verify. For its holder and the officials of its municipality;
+    `409 certificate_revoked` / `certificate_expired` when it is no longer in force."""
+    verify_url = request.host_url.rstrip("/") + "/verify/"
+    pdf = services.certificate_pdf_for(
+        viewer=current_caller(), certificate_id=certificate_id, verify_url=verify_url
+    )
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'attachment; filename="certificate.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 # ---- public verification --------------------------------------------------------------------
 
 
@@ -258,6 +283,13 @@ def _verify_limiter(app: Flask) -> Limiter:
         )
         app.extensions["certificate_verify_limiter"] = limiter
     return limiter
+
+
+def _check_verify_rate(app: Flask) -> None:
+    """One verification budget per client address (ProxyFix's), shared by QR and issue number."""
+    wait = _verify_limiter(app).retry_after(request.remote_addr or "unknown")
+    if wait:
+        raise RateLimited("Too many verifications; slow down.", retry_after=wait)
 
 
 @blp.route("/certificates/verify", methods=["POST"])
@@ -281,9 +313,7 @@ def verify_certificate() -> Response:
     # The hot path: no schema machinery, no database; the body is parsed and checked by hand.
     # The client address is the proxy-corrected one (werkzeug's ProxyFix, TRUSTED_PROXY_COUNT).
     app = current_app._get_current_object()
-    wait = _verify_limiter(app).retry_after(request.remote_addr or "unknown")
-    if wait:
-        raise RateLimited("Too many verifications; slow down.", retry_after=wait)
+    _check_verify_rate(app)
     body = request.get_json(force=True, silent=True)
     if body is None:
         return error_response(400, "malformed_json", "The body is not valid JSON.")
@@ -292,11 +322,6 @@ def verify_certificate() -> Response:
         raise ValidationFailed(fields=_verify_field_errors(body))
     # json.dumps straight into a response: Flask's jsonify adds nothing needed here.
     answer = services.verify_text(text, app=app)
-    # How fresh the keys and revocations behind the answer are: older than checked_at only
-    # while the database is unreachable (the answer then comes from the last copy in memory).
-    confirmed = services.registry(app).confirmed_at
-    if confirmed is not None:
-        answer["revocations_as_of"] = confirmed.astimezone(SEOUL).replace(microsecond=0).isoformat()
     return app.response_class(
         json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
     )
@@ -314,6 +339,25 @@ def _verify_field_errors(body: Any) -> dict[str, list[str]]:
     elif len(text) > MAX_VERIFY_TEXT:
         errors["text"] = [f"Longer than maximum length {MAX_VERIFY_TEXT}."]
     return errors
+
+
+@blp.route("/certificates/lookup", methods=["POST"])
+@public
+@read_only
+@blp.arguments(IssueNumberLookupSchema)
+@blp.response(200, IssueNumberVerificationSchema)
+def lookup_certificate(data: dict[str, Any]) -> Response:
+    """Check a certificate by its printed issue number (발급번호), when only paper is at hand.
+
+    Answers exactly what verifying the certificate's QR answers (same statuses, same masked
+    fields), plus the number. Public, and it shares the verification rate limit of the caller's
+    address; issue numbers are 16 random digits with a check digit, so they cannot be walked.
+    An unknown number is `404 certificate_not_found`, a mistyped one `422 issue_number_invalid`.
+    """
+    app = current_app._get_current_object()
+    _check_verify_rate(app)
+    # The answer is verify's JSON as it is (status as a plain string), not re-dumped.
+    return jsonify(services.lookup_issue_number(data["number"], app=app))
 
 
 @blp.route("/certificates/revocations", methods=["GET"])

@@ -12,6 +12,7 @@ from backend.committees import services
 from backend.committees.schemas import (
     CalendarFeedSchema,
     CheckInResultSchema,
+    CheckInScanListSchema,
     CheckInSchema,
     CommitteeMeetingListArgsSchema,
     MeetingCancelSchema,
@@ -23,6 +24,7 @@ from backend.committees.schemas import (
     RegistrationListArgsSchema,
     RegistrationSelfSchema,
     RegistrationStaffSchema,
+    ScanUploadSchema,
 )
 from backend.errors import NotFound
 from backend.permissions import ALL_ROLES, COMMITTEE_STAFF_READERS, MEETING_MANAGERS, Role
@@ -220,6 +222,38 @@ def check_in(data: dict[str, Any], meeting_id: str) -> Any:
     actor = current_caller()
     meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
     return services.check_in(actor=actor, meeting=meeting, **data)
+
+
+@blp.route("/meetings/<meeting_id>/check-in-scans", methods=["POST"])
+@requires(*MEETING_MANAGERS)
+@blp.arguments(ScanUploadSchema)
+@blp.response(200, CheckInScanListSchema)
+def upload_check_in_scans(data: dict[str, Any], meeting_id: str) -> Any:
+    """Send a door device's scans: live ones, or the queue kept while the network was down.
+
+    Each scan goes through the same check-in as `/check-in`, judged at its `scanned_at`; a
+    `scan_id` sent before answers its first outcome again and changes nothing, so a device may
+    resend its whole queue. Conflicts it could not see offline come back as outcomes
+    (`conflict_other_device`, `conflict_cancelled`) and stay listed in `/check-in-conflicts`.
+    """
+    actor = current_caller()
+    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
+    scans = [services.ScanUpload(**scan) for scan in data["scans"]]
+    items = services.upload_scans(
+        actor=actor, meeting=meeting, scans=scans, device_id=data["device_id"]
+    )
+    return {"items": items}
+
+
+@blp.route("/meetings/<meeting_id>/check-in-conflicts", methods=["GET"])
+@requires(*MEETING_MANAGERS)
+@blp.response(200, CheckInScanListSchema)
+def check_in_conflicts(meeting_id: str) -> Any:
+    """The meeting's door conflicts (same ticket admitted on two devices, a ticket cancelled
+    while a device was offline), oldest first: the attendance list's to-check section."""
+    viewer = current_caller()
+    meeting = services.get_meeting(viewer=viewer, meeting_id=meeting_id)
+    return {"items": services.list_conflicts(viewer=viewer, meeting=meeting)}
 
 
 # ---- calendars --------------------------------------------------------------------------------

@@ -66,4 +66,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "이 지자체 코드로는 인증서를 발급할 수 없습니다.",
         "This municipality's code cannot be put on a certificate.",
     ),
+    "issue_number_invalid": (
+        "발급번호가 올바르지 않습니다. 16자리 숫자를 다시 확인해 주세요.",
+        "This is not a valid issue number; check the 16 digits.",
+    ),
 }

@@ -94,4 +94,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "입장 확인은 회의 시작 2시간 전부터 종료 2시간 후까지 가능합니다.",
         "Check-in is open from two hours before the start to two hours after the end.",
     ),
+    "scan_id_reused": (
+        "이 스캔 번호는 다른 회의에서 이미 쓰였습니다.",
+        "A scan id was already used for another meeting.",
+    ),
 }

@@ -75,12 +75,7 @@ def _filter_status(query: sa.Select, status: CertificateStatus | None) -> sa.Sel
 def get_certificate_for(*, viewer: User, certificate_id: str) -> Certificate:
     """A certificate its holder, or staff of its municipality, may see; else not found."""
     return get_visible(
-        Certificate,
-        certificate_id,
-        viewer=viewer,
-        may_see=can_see_certificate,
-        message="Certificate not found.",
-        code="certificate_not_found",
+        Certificate, certificate_id, viewer, "certificate_not_found", can_see_certificate
     )
 
 

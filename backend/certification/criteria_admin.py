@@ -32,11 +32,7 @@ def list_criteria(*, viewer: User, limit: int, cursor: str | None) -> Page:
 def get_criteria(*, viewer: User, criteria_id: str) -> CertificationCriteria:
     """One set of criteria, if the viewer may see it."""
     return get_visible(
-        CertificationCriteria,
-        criteria_id,
-        viewer=viewer,
-        message="Criteria not found.",
-        code="certification_criteria_not_found",
+        CertificationCriteria, criteria_id, viewer, "certification_criteria_not_found"
     )
 
 

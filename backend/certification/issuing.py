@@ -15,6 +15,7 @@ from backend.certification.criteria import (
     expiry_after,
 )
 from backend.certification.criteria_admin import _benefit_values, active_criteria
+from backend.certification.issue_number import new_issue_number
 from backend.certification.models import (
     Benefit,
     Certificate,
@@ -50,7 +51,7 @@ from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, 
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.permissions import Role, ensure_same_municipality
+from backend.permissions import Role, can_see_certificate, ensure_same_municipality
 
 # ---- certificates: issuing ------------------------------------------------------------------
 
@@ -162,6 +163,7 @@ def _insert_certificate(
             .values(
                 id=new_id(),
                 public_id=public_id,
+                issue_number=new_issue_number(),
                 revocation_index=index,
                 token=token,
                 # Drawn here (~4 ms, once) so that no worker draws it while a holder waits.
@@ -180,7 +182,8 @@ def _insert_certificate(
                 "The citizen already holds an active certificate of this kind.",
                 code="certificate_exists",
             )
-        # Otherwise the random revocation index (or certificate id) was taken: draw again.
+        # Otherwise the random revocation index (or certificate id, or issue number) was taken:
+        # draw again.
     raise Conflict("Could not allocate a revocation index; try again.", code="conflict")
 
 
@@ -311,10 +314,8 @@ def renew_certificate(*, certificate: Certificate, actor: User) -> Certificate:
     holder = certificate.holder
     now = utcnow()
     criteria = active_criteria(municipality_id=certificate.municipality_id, kind=certificate.kind)
-    if actor.role == Role.CITIZEN and actor.id != certificate.user_id:
+    if not can_see_certificate(actor, certificate):
         raise NotFound("Certificate not found.", code="certificate_not_found")
-    if actor.role != Role.CITIZEN:
-        ensure_same_municipality(actor, certificate)
     # For everyone, so that renewing twice cannot push the expiry years ahead.
     if now < _renewal_opens(certificate):
         raise RuleViolation(
@@ -409,11 +410,8 @@ def reissue_certificate(*, certificate: Certificate, actor: User, reason: str) -
     The new certificate keeps the kind, benefits and expiry; only CERTIFICATE_ISSUED is
     published (the holder asked for it, a "revoked" notice would alarm them).
     """
-    if actor.role == Role.CITIZEN:
-        if actor.id != certificate.user_id:
-            raise NotFound("Certificate not found.", code="certificate_not_found")
-    else:
-        ensure_same_municipality(actor, certificate)
+    if not can_see_certificate(actor, certificate):
+        raise NotFound("Certificate not found.", code="certificate_not_found")
     status = certificate.current_status
     if status == CertificateStatus.REVOKED:
         raise RuleViolation("The certificate is revoked.", code="certificate_revoked")

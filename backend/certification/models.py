@@ -131,6 +131,9 @@ class Certificate(db.Model):
     public_id: Mapped[str] = mapped_column(sa.String(24), nullable=False, unique=True)
     #: Printed on paper certificates, e.g. 11680-2026-000042 (never in the QR).
     serial_number: Mapped[str] = mapped_column(sa.String(40), nullable=False, unique=True)
+    #: 발급번호: 16 random digits with a check digit, printed on paper and typed to look it up
+    #: (see issue_number.py); random, unlike serial_number, so it cannot be enumerated.
+    issue_number: Mapped[str] = mapped_column(sa.String(16), nullable=False, unique=True)
     municipality_id: Mapped[str] = mapped_column(
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
@@ -176,6 +179,13 @@ class Certificate(db.Model):
         if self.status == CertificateStatus.ACTIVE and self.expires_at <= utcnow():
             return CertificateStatus.EXPIRED
         return self.status
+
+    @property
+    def printed_issue_number(self) -> str:
+        """The issue number as printed: 1234-5678-9012-3456."""
+        from backend.certification.issue_number import format_issue_number
+
+        return format_issue_number(self.issue_number)
 
     @property
     def issued_on(self) -> date:

@@ -154,6 +154,11 @@ class CertificationProgressListSchema(OutputSchema):
 class _CertificateBase(OutputSchema):
     id = Id(required=True)
     serial_number = fields.String(required=True, metadata={"example": "11680-2026-000042"})
+    issue_number = fields.String(
+        attribute="printed_issue_number",
+        required=True,
+        metadata={"description": "발급번호, printed on paper.", "example": "1234-5678-9012-3452"},
+    )
     kind = _kind(required=True)
     status = fields.Enum(
         CertificateStatus, by_value=fields.String, attribute="current_status", required=True
@@ -263,6 +268,23 @@ class CertificateVerificationSchema(OutputSchema):
     municipality = fields.Nested(VerifiedMunicipalitySchema)
     issued_at = SeoulDateTime()
     expires_at = SeoulDateTime()
+
+
+class IssueNumberLookupSchema(InputSchema):
+    number = fields.String(
+        required=True,
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "The issue number (발급번호) printed on the paper certificate.",
+            "example": "1234-5678-9012-3452",
+        },
+    )
+
+
+class IssueNumberVerificationSchema(CertificateVerificationSchema):
+    """The answer for an issue number: as for the QR, with the number in print form."""
+
+    issue_number = fields.String(required=True, metadata={"example": "1234-5678-9012-3452"})
 
 
 class JwkSchema(OutputSchema):

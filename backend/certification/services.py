@@ -51,7 +51,9 @@ from backend.certification.signing import (
 )
 from backend.certification.verification import (
     QrSource,
+    certificate_pdf_for,
     jwks_document,
+    lookup_issue_number,
     qr_source_for,
     revocation_lists,
     verification_answer,
@@ -87,6 +89,8 @@ __all__ = [
     "issue_on_participation_confirmed",
     "expire_certificates",
     "verify_text",
+    "certificate_pdf_for",
+    "lookup_issue_number",
     "verification_answer",
     "jwks_document",
     "revocation_lists",

@@ -7,11 +7,18 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
+from backend.certification.issue_number import (
+    InvalidIssueNumber,
+    format_issue_number,
+    normalize_issue_number,
+)
 from backend.certification.models import (
     Certificate,
+    CertificateStatus,
 )
+from backend.certification.pdf import render_certificate_pdf
 from backend.certification.qr import render_png, render_svg
 from backend.certification.registry import VerificationRegistry
 from backend.certification.signing import registry
@@ -19,7 +26,7 @@ from backend.certification.token import (
     VerificationResult,
 )
 from backend.clock import SEOUL, system_clock, utcnow
-from backend.errors import NotFound
+from backend.errors import Conflict, NotFound, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
 from backend.permissions import can_see_certificate
@@ -28,13 +35,36 @@ from backend.permissions import can_see_certificate
 
 
 def verify_text(text: str, *, app: Flask | None = None) -> dict[str, Any]:
-    """The public answer for scanned text: status, time checked, and only what the QR shows.
-
-    With `app` given it needs no app context (the verification fast path runs before Flask).
-    """
+    """The public answer for scanned text: status, time checked, how fresh the keys and
+    revocations are, and only what the QR shows. With `app` given it needs no app context."""
     now = app.extensions.get("clock", system_clock)() if app is not None else utcnow()
     found = registry(app)
     return verification_answer(found.check(text, now), now, registry_=found)
+
+
+def lookup_issue_number(number: str, *, app: Flask | None = None) -> dict[str, Any]:
+    """The public answer for a typed issue number (발급번호): the same as for its QR.
+
+    The certificate's own signed token is checked exactly as a scan of it would be, so the
+    status and the shown fields follow the one verification rule; the sequential serial number
+    is never accepted here (it could be walked through).
+    """
+    try:
+        digits = normalize_issue_number(number)
+    except InvalidIssueNumber:
+        raise ValidationFailed(
+            "This is not a valid issue number.",
+            code="issue_number_invalid",
+            fields={"number": ["Not a valid issue number."]},
+        ) from None
+    token = db.session.scalar(
+        sa.select(Certificate.token).where(Certificate.issue_number == digits)
+    )
+    if token is None:
+        raise NotFound("Certificate not found.", code="certificate_not_found")
+    answer = verify_text(token, app=app)
+    answer["issue_number"] = format_issue_number(digits)
+    return answer
 
 
 def verification_answer(
@@ -45,6 +75,11 @@ def verification_answer(
         "status": result.status.value,
         "checked_at": now.astimezone(SEOUL).replace(microsecond=0).isoformat(),
     }
+    # How fresh the keys and revocations behind the answer are: older than checked_at only
+    # while the database is unreachable (the answer then comes from the last copy in memory).
+    confirmed = (registry_ or registry()).confirmed_at
+    if confirmed is not None:
+        answer["revocations_as_of"] = confirmed.astimezone(SEOUL).replace(microsecond=0).isoformat()
     claims = result.claims
     if claims is not None:
         answer["holder"] = claims.holder
@@ -97,3 +132,25 @@ def qr_source_for(*, viewer: User, certificate_id: str) -> QrSource:
     if row is None or not can_see_certificate(viewer, row):
         raise NotFound("Certificate not found.", code="certificate_not_found")
     return QrSource(token=row.token, png=row.qr_png)
+
+
+def certificate_pdf_for(*, viewer: User, certificate_id: str, verify_url: str) -> bytes:
+    """The printable A4 PDF of a certificate its holder, or staff of its municipality, may see.
+
+    Only a certificate that is in force is printed: a paper copy of a revoked or expired one
+    would only mislead (its QR would read revoked or expired anyway).
+    """
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None or not can_see_certificate(viewer, certificate):
+        raise NotFound("Certificate not found.", code="certificate_not_found")
+    status = certificate.current_status
+    if status == CertificateStatus.REVOKED:
+        raise Conflict("The certificate is revoked.", code="certificate_revoked")
+    if status != CertificateStatus.ACTIVE:
+        raise Conflict("The certificate has expired.", code="certificate_expired")
+    return render_certificate_pdf(
+        certificate,
+        verify_url=verify_url,
+        font=current_app.config["CERTIFICATE_PDF_FONT"],
+        bold_font=current_app.config["CERTIFICATE_PDF_BOLD_FONT"],
+    )

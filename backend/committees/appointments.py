@@ -216,12 +216,7 @@ def dismiss_appointment(*, actor: User, appointment: Appointment, reason: str) -
 def get_appointment(*, viewer: User, appointment_id: str) -> Appointment:
     """One appointment: citizens see their own, staff those of their municipality."""
     return get_visible(
-        Appointment,
-        appointment_id,
-        viewer=viewer,
-        may_see=can_see_personal_row,
-        message="Appointment not found.",
-        code="appointment_not_found",
+        Appointment, appointment_id, viewer, "appointment_not_found", can_see_personal_row
     )
 
 

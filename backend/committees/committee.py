@@ -62,13 +62,7 @@ def create_committee(
 
 def get_committee(*, viewer: User, committee_id: str) -> Committee:
     """One committee, if the viewer may see its municipality."""
-    return get_visible(
-        Committee,
-        committee_id,
-        viewer=viewer,
-        message="Committee not found.",
-        code="committee_not_found",
-    )
+    return get_visible(Committee, committee_id, viewer, "committee_not_found")
 
 
 def list_committees(

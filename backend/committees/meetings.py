@@ -158,9 +158,7 @@ def create_meeting(
 
 def get_meeting(*, viewer: User, meeting_id: str) -> Meeting:
     """One meeting, if the viewer may see its municipality (with seat counts)."""
-    meeting = get_visible(
-        Meeting, meeting_id, viewer=viewer, message="Meeting not found.", code="meeting_not_found"
-    )
+    meeting = get_visible(Meeting, meeting_id, viewer, "meeting_not_found")
     _count_seats([meeting])
     return meeting
 

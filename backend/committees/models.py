@@ -339,3 +339,40 @@ class CalendarFeed(db.Model):
 
 #: Check-in opens this long before a meeting starts and closes this long after it ends.
 CHECK_IN_MARGIN = timedelta(hours=2)
+
+
+class CheckInScan(db.Model):
+    """One ticket scan sent by a door device, kept so that a re-sent queue counts once.
+
+    Devices that lose the network go on admitting people from their last copy of the list and
+    send their queued scans later; `scan_id` (the device's own unique id for the scan) makes the
+    upload idempotent, and `outcome` says what the server made of it, including the conflicts
+    a device could not see offline (`conflict_other_device`, `conflict_cancelled`).
+    """
+
+    __tablename__ = "check_in_scans"
+    __table_args__ = (sa.Index("ix_check_in_scans_meeting", "meeting_id", "received_at"),)
+
+    id: Mapped[str] = id_column()
+    #: The device's id for this scan (a UUID): a second upload of it changes nothing.
+    scan_id: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    meeting_id: Mapped[str] = mapped_column(
+        sa.String(26), sa.ForeignKey("meetings.id"), nullable=False
+    )
+    registration_id: Mapped[str | None] = mapped_column(
+        sa.String(26), sa.ForeignKey("meeting_registrations.id")
+    )
+    scanned_by_id: Mapped[str] = mapped_column(
+        sa.String(26), sa.ForeignKey("users.id"), nullable=False
+    )
+    device_id: Mapped[str | None] = mapped_column(sa.String(64))
+    #: True when the device admitted the person with no network (and sent the scan later).
+    offline: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    #: When the device scanned it (its clock, never later than received_at).
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    #: admitted, already_checked_in, conflict_other_device, conflict_cancelled, or the error
+    #: code the check-in gave (ticket_invalid, ticket_wrong_meeting, ...).
+    outcome: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+
+    registration: Mapped[Registration | None] = relationship(lazy="selectin")

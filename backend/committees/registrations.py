@@ -148,12 +148,7 @@ def _retier_after_dismissal(appointment: Appointment) -> None:
 def get_registration(*, viewer: User, registration_id: str) -> Registration:
     """One registration: citizens see their own, staff those of their municipality."""
     registration = get_visible(
-        Registration,
-        registration_id,
-        viewer=viewer,
-        may_see=can_see_personal_row,
-        message="Registration not found.",
-        code="registration_not_found",
+        Registration, registration_id, viewer, "registration_not_found", can_see_personal_row
     )
     _describe([registration], owner=registration.user_id == viewer.id)
     return registration
@@ -247,12 +242,7 @@ def list_my_registrations(
 def ticket_png(*, viewer: User, registration_id: str) -> bytes:
     """The QR image of a live registration's ticket (its registrant, or the meeting's staff)."""
     registration = get_visible(
-        Registration,
-        registration_id,
-        viewer=viewer,
-        may_see=can_see_ticket,
-        message="Registration not found.",
-        code="registration_not_found",
+        Registration, registration_id, viewer, "registration_not_found", can_see_ticket
     )
     if registration.status == RegistrationStatus.CANCELLED:
         raise RuleViolation("The registration was cancelled.", code="registration_cancelled")

@@ -367,6 +367,59 @@ class CheckInResultSchema(OutputSchema):
     )
 
 
+_SCAN_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="8-64 of A-Z a-z 0-9 _ -.")
+_OUTCOME_HELP = (
+    "`admitted`, `already_checked_in` (by this device), `conflict_other_device` (another "
+    "device admitted the person first), `conflict_cancelled` (the registration was cancelled "
+    "before this offline scan reached the server), or the check-in's error code "
+    "(`ticket_invalid`, `ticket_wrong_meeting`, `registration_not_confirmed`, ...)."
+)
+
+
+class ScanUploadItemSchema(InputSchema):
+    scan_id = fields.String(
+        required=True,
+        validate=_SCAN_ID,
+        metadata={"description": "The device's unique id for this scan (a UUID)."},
+    )
+    ticket = Text(200, min_length=1, required=True)
+    scanned_at = When(required=True, metadata={"description": "When the device scanned it."})
+    offline = fields.Boolean(
+        load_default=False, metadata={"description": "True when admitted with no network."}
+    )
+
+
+class ScanUploadSchema(InputSchema):
+    device_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="1-64 of A-Z a-z 0-9 _ -."),
+        metadata={"example": "door-1"},
+    )
+    scans = fields.List(
+        fields.Nested(ScanUploadItemSchema),
+        required=True,
+        validate=validate.Length(min=1, max=500),
+    )
+
+
+class CheckInScanSchema(OutputSchema):
+    scan_id = fields.String(required=True)
+    registration_id = Id(allow_none=True, required=True)
+    attendee_name = fields.String(
+        attribute="registration.user.display_name", allow_none=True, dump_default=None
+    )
+    device_id = fields.String(allow_none=True, required=True)
+    offline = fields.Boolean(required=True)
+    scanned_at = SeoulDateTime(required=True)
+    received_at = SeoulDateTime(required=True)
+    outcome = fields.String(required=True, metadata={"description": _OUTCOME_HELP})
+
+
+class CheckInScanListSchema(OutputSchema):
+    items = fields.List(fields.Nested(CheckInScanSchema), required=True)
+
+
 class CalendarFeedSchema(OutputSchema):
     url = fields.String(
         required=True,

@@ -39,7 +39,10 @@ from backend.committees.calendars import (
 )
 from backend.committees.check_in import (
     CheckInResult,
+    ScanUpload,
     check_in,
+    list_conflicts,
+    upload_scans,
 )
 from backend.committees.committee import (
     create_committee,
@@ -109,4 +112,7 @@ __all__ = [
     "ticket_png",
     "CheckInResult",
     "check_in",
+    "ScanUpload",
+    "upload_scans",
+    "list_conflicts",
 ]

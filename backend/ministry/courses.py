@@ -23,6 +23,7 @@ from backend.pagination import Page, paginate, where_given
 from backend.participation.models import TrainingLevel
 from backend.permissions import (
     Role,
+    can_see_enrolment,
     can_see_learner,
 )
 from backend.rows import get_visible, list_page
@@ -96,9 +97,7 @@ def create_course(
 
 def get_course(*, course_id: str) -> Course:
     """A course of the catalogue (everyone signed in may read it)."""
-    return get_visible(
-        Course, course_id, viewer=None, message="Course not found.", code="course_not_found"
-    )
+    return get_visible(Course, course_id, None, "course_not_found")
 
 
 def list_courses(
@@ -170,14 +169,7 @@ def enrol(*, actor: User, course: Course) -> Enrolment:
 
 def get_enrolment(*, viewer: User, enrolment_id: str) -> Enrolment:
     """An enrolment: the learner, the ministry, and officials of the learner's municipality."""
-    return get_visible(
-        Enrolment,
-        enrolment_id,
-        viewer=viewer,
-        may_see=lambda user, row: can_see_learner(user, row.user_id, row.municipality_id),
-        message="Enrolment not found.",
-        code="enrolment_not_found",
-    )
+    return get_visible(Enrolment, enrolment_id, viewer, "enrolment_not_found", can_see_enrolment)
 
 
 def list_course_enrolments(*, actor: User, course: Course, limit: int, cursor: str | None) -> Page:

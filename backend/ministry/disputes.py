@@ -201,14 +201,7 @@ def file_dispute(
 
 def get_dispute(*, viewer: User, dispute_id: str) -> Dispute:
     """A case, for its parties, mediators and the committee only."""
-    return get_visible(
-        Dispute,
-        dispute_id,
-        viewer=viewer,
-        may_see=_sees,
-        message="Dispute not found.",
-        code="dispute_not_found",
-    )
+    return get_visible(Dispute, dispute_id, viewer, "dispute_not_found", _sees)
 
 
 def list_disputes(

@@ -82,13 +82,7 @@ def create_selected_case(
 
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
-    return get_visible(
-        SelectedCase,
-        case_id,
-        viewer=viewer,
-        message="Selected case not found.",
-        code="selected_case_not_found",
-    )
+    return get_visible(SelectedCase, case_id, viewer, "selected_case_not_found")
 
 
 def list_selected_cases(

@@ -283,12 +283,7 @@ def check_in(*, actor: User, activity: Activity, code: str) -> Participation:
 def get_participation(*, viewer: User, participation_id: str) -> Participation:
     """A participation: the citizen's own, or one of the staff's municipality."""
     return get_visible(
-        Participation,
-        participation_id,
-        viewer=viewer,
-        may_see=can_see_participation,
-        message="Participation not found.",
-        code="participation_not_found",
+        Participation, participation_id, viewer, "participation_not_found", can_see_participation
     )
 
 

@@ -35,7 +35,8 @@ SECRET = "bench-secret-key-not-for-production-0123456789abcdef"
 KEEP: dict[str, str] = {}
 
 LUA = r"""
-local data_path = os.getenv("BENCH_PARTICIPATION_DATA")
+local data_path = os.getenv("BENCH_PARTICIPATION_DATA___SIDE__")
+  or os.getenv("BENCH_PARTICIPATION_DATA")
 local counter_path = data_path .. ".counter.__SIDE__"
 local token, activities, users = nil, {}, {}
 local counter = 0
@@ -80,7 +81,10 @@ def _lua(side: str, path: str) -> str:
     return LUA.replace("__SIDE__", side).replace("__PATH__", path)
 
 
-def _database_url(workdir: Path) -> str:
+def _database_url(workdir: Path, side: str = "candidate") -> str:
+    if side == "limit":
+        url = os.environ.get("BENCH_LIMIT_DATABASE_URL")
+        return url or f"sqlite:///{workdir / 'limit.db'}"
     url = os.environ.get("BENCH_APP_DATABASE_URL")
     if url:
         return url
@@ -88,15 +92,15 @@ def _database_url(workdir: Path) -> str:
     return f"sqlite:///{folder / 'app.db'}"
 
 
-def prepare_app(workdir: Path) -> dict[str, str]:
+def prepare_app(workdir: Path, side: str = "candidate") -> dict[str, str]:
     """Fresh schema, one official, citizens and activities; writes the Lua's data file."""
     os.environ.setdefault("SECRET_KEY", SECRET)
     os.environ.setdefault("ACCESS_TOKEN_MINUTES", "240")
     instance = workdir / "instance"
     instance.mkdir(exist_ok=True)
     os.environ["INSTANCE_DIR"] = str(instance)
-    url = _database_url(workdir)
-    KEEP["url"] = url
+    url = _database_url(workdir, side)
+    KEEP["limit_url" if side == "limit" else "url"] = url
     import sqlalchemy as sa
 
     if url.startswith("postgresql"):
@@ -200,13 +204,15 @@ def prepare_app(workdir: Path) -> dict[str, str]:
         if os.environ.get("BENCH_RECORD_WITHOUT_INDEXES") == "1":
             _drop_secondary_indexes_and_foreign_keys(db.engine)
         db.engine.dispose()
-    data = workdir / "participation-bench.txt"
+    data = workdir / f"participation-bench-{side}.txt"
     data.write_text("\n".join(lines) + "\n")
-    for stale in workdir.glob("participation-bench.txt.counter.*"):
+    for stale in workdir.glob(f"participation-bench-{side}.txt.counter.*"):
         stale.unlink()
     # wrk runs in this process's environment: its Lua finds the ids and the token here.
     os.environ["BENCH_PARTICIPATION_DATA"] = str(data)
+    os.environ[f"BENCH_PARTICIPATION_DATA_{side}"] = str(data)
     return {
+        "BENCH_LIMIT_DATABASE_URL": url,
         "DATABASE_URL": url,
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": SECRET,
@@ -219,8 +225,7 @@ def prepare_app(workdir: Path) -> dict[str, str]:
 WRITTEN_TABLES = (
     "participations",
     "audit_log",
-    "notifications",
-    "notification_outbox",
+    "notification_events",
     "idempotency_records",
 )
 
@@ -269,6 +274,38 @@ SCENARIO = register(
 )
 
 
+def _prepare_limit(workdir: Path) -> dict[str, str]:
+    return prepare_app(workdir, side="limit")
+
+
+LIMIT_SCENARIO = register(
+    Scenario(
+        name="participation-record-limit",
+        description="official records a participation: real app vs the same rows written by a "
+        "minimal raw-SQL WSGI app (bench.limit_apps)",
+        candidate=Target(
+            app="backend:create_app()",
+            path="/api/v1/activities/-/participations",
+            method="POST",
+            lua=_lua("candidate", ""),
+            setup=prepare_app,
+            health_path="/healthz",
+            label="real app (Flask view, services, one commit)",
+        ),
+        baseline=Target(
+            app="bench.limit_apps:create_record_app()",
+            path="/api/v1/activities/-/participations",
+            method="POST",
+            lua=_lua("limit", ""),
+            setup=_prepare_limit,
+            health_path="/healthz",
+            label="raw-SQL WSGI app, same reads and rows",
+        ),
+        target_ratio=0.70,
+    )
+)
+
+
 def verify(url: str) -> dict[str, int]:
     """Rows written by the candidate: participations, their audit entries, idempotency keys."""
     import sqlalchemy as sa
@@ -289,10 +326,11 @@ def verify(url: str) -> dict[str, int]:
             "idempotency_keys": connection.scalar(
                 sa.text("SELECT COUNT(*) FROM idempotency_records")
             ),
-            "notifications": connection.scalar(
-                sa.text("SELECT COUNT(*) FROM notifications WHERE kind = 'participation.recorded'")
+            "notification_events": connection.scalar(
+                sa.text(
+                    "SELECT COUNT(*) FROM notification_events WHERE kind = 'participation.recorded'"
+                )
             ),
-            "outbox_rows": connection.scalar(sa.text("SELECT COUNT(*) FROM notification_outbox")),
             "seats_counted": connection.scalar(
                 sa.text("SELECT COALESCE(SUM(registered_count), 0) FROM activities")
             ),

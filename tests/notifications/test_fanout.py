@@ -104,3 +104,13 @@ def test_a_failing_rule_drops_its_event_only(ctx, create_user, monkeypatch, capl
     assert notice.user_id == second.id
     assert _count(NotificationEvent) == 0
     assert "certificate.issued" in caplog.text
+
+
+def test_the_fan_out_command_fills_the_inbox_without_a_push_worker(app, ctx, create_user):
+    user = create_user()
+    events.publish(events.REWARD_GRANTED, **_payload(user))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["notifications", "fan-out", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 events" in result.output
+    assert (_count(NotificationEvent), _count(Notification)) == (0, 1)
