@@ -5,41 +5,23 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from backend.cli import DEMO_PASSWORD
+from tests.browser.api import Api
 from tests.browser.conftest import assert_accessible, save_screenshot
 
 pytestmark = pytest.mark.browser
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
-def api(base: str, method: str, path: str, body=None, token: str | None = None):
-    """Call the API as the app would: JSON in, JSON out; returns (status, body)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(f"{base}/api/v1{path}", data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            raw = answer.read()
-            return answer.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def token_of(base: str, email: str) -> str:
-    status, body = api(
-        base, "POST", "/auth/login", {"identifier": email, "password": DEMO_PASSWORD}
-    )
-    assert status == 200, body
-    return body["access_token"]
+def call(client: Api, method: str, path: str, body=None):
+    """Call the API as the app would (JSON in, JSON out); returns (status, body)."""
+    status, raw, _headers = client.request(method, f"/api/v1{path}", body)
+    return status, json.loads(raw) if raw else None
 
 
 def console_login(page, email: str) -> None:
@@ -62,15 +44,13 @@ def citizen_cell(page) -> int:
 
 def test_an_official_runs_an_activity_from_project_to_report(tablet_page, live_server):
     page = tablet_page
-    official = token_of(live_server, "official@gangnam.example")
+    official = Api(live_server, "official@gangnam.example")
     # Let one confirmed participation earn the certificate, as an official may (API).
-    status, criteria = api(live_server, "GET", "/certification-criteria", token=official)
+    status, criteria = call(official, "GET", "/certification-criteria")
     assert status == 200, criteria
     for item in criteria["items"]:
         changed = {"min_participations": 1, "min_stages": 1, "min_hours": None}
-        status, body = api(
-            live_server, "PATCH", f"/certification-criteria/{item['id']}", changed, official
-        )
+        status, body = call(official, "PATCH", f"/certification-criteria/{item['id']}", changed)
         assert status == 200, body
 
     page.goto("/console/")
@@ -120,14 +100,10 @@ def test_an_official_runs_an_activity_from_project_to_report(tablet_page, live_s
     assert_accessible(page)
     save_screenshot(page, "console-check-in-code")
 
-    citizen = token_of(live_server, "citizen2@gangnam.example")
-    status, body = api(
-        live_server, "POST", f"/activities/{activity_id}/participations", {}, citizen
-    )
+    citizen = Api(live_server, "citizen2@gangnam.example")
+    status, body = call(citizen, "POST", f"/activities/{activity_id}/participations", {})
     assert status == 201, body
-    status, body = api(
-        live_server, "POST", f"/activities/{activity_id}/check-in", {"code": code}, citizen
-    )
+    status, body = call(citizen, "POST", f"/activities/{activity_id}/check-in", {"code": code})
     assert status == 200 and body["status"] == "attended", body
 
     page.goto(f"/console/activities/{activity_id}")
@@ -182,10 +158,8 @@ def test_a_scheduler_runs_a_meeting_from_creation_to_the_door(tablet_page, live_
     page.wait_for_url(re.compile(r"/console/meetings/[0-9A-Z]{26}\?saved=1"))
     meeting_id = re.search(r"/meetings/([0-9A-Z]{26})", page.url).group(1)
 
-    citizen = token_of(live_server, "citizen2@gangnam.example")
-    status, registration = api(
-        live_server, "POST", f"/meetings/{meeting_id}/registrations", None, citizen
-    )
+    citizen = Api(live_server, "citizen2@gangnam.example")
+    status, registration = call(citizen, "POST", f"/meetings/{meeting_id}/registrations")
     assert status == 201, registration
     page.reload()
     assert page.locator('tr[data-status="confirmed"]').count() == 1
@@ -228,8 +202,8 @@ def test_citizens_and_other_municipalities_are_refused(page, live_server):
     assert_accessible(page)
     assert page.goto("/console/projects").url.endswith("/console/login?next=/console/projects")
 
-    official = token_of(live_server, "official@gangnam.example")
-    status, projects = api(live_server, "GET", "/projects", token=official)
+    official = Api(live_server, "official@gangnam.example")
+    status, projects = call(official, "GET", "/projects")
     project_id = projects["items"][0]["id"]
     console_login(page, "official@suwon.example")
     assert page.goto(f"/console/projects/{project_id}").status == 404
@@ -241,9 +215,7 @@ def test_citizens_and_other_municipalities_are_refused(page, live_server):
         form={"csrf_token": token, "stage": "plan", "title": "남의 사업"},
     )
     assert refused.status == 404
-    status, work = api(
-        live_server, "GET", f"/projects/{project_id}/government-work", None, official
-    )
+    status, work = call(official, "GET", f"/projects/{project_id}/government-work")
     assert all(w["title"] != "남의 사업" for w in work["items"])
 
 
