@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, error handling, blueprints and commands."""
-    from backend import cli, models
+    from backend import cli, console, models
     from backend.api import register_blueprints
     from backend.api.errors import register_error_handlers
     from backend.api.request_rules import register_request_rules
@@ -39,6 +39,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     register_request_rules(app)
     register_transaction_hooks(app)
     register_blueprints(app)
+    app.register_blueprint(console.bp)
     install_proxy_fix(app)
     register_verifier_app(app)
     register_subscriptions(app)

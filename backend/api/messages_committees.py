@@ -70,6 +70,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "일반 신청자가 이미 차지한 좌석을 위원 전용으로 바꿀 수 없습니다.",
         "Non-members already hold more seats than would stay unreserved.",
     ),
+    "meeting_started": ("이미 시작된 회의입니다.", "The meeting has already begun."),
     # registrations and check-in
     "registration_not_open": ("아직 신청 기간이 아닙니다.", "Registration has not opened yet."),
     "registration_priority_only": (

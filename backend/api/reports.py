@@ -75,8 +75,11 @@ def stage_modes(args: dict[str, Any]) -> Any:
     wants_csv = csv_requested(args)
     args.pop("format")
     report = reports.stage_mode_report(viewer=current_caller(), **args)
-    if not wants_csv:
-        return report
+    return stage_mode_csv(report) if wants_csv else report
+
+
+def stage_mode_csv(report: Any) -> Response:
+    """The stage-mode table as CSV (also the console's download)."""
     columns = ["stage", "total"] + [
         m for m in ("government", "citizen", "joint", "unclear") for m in (m, f"{m}_percent")
     ]
@@ -151,6 +154,11 @@ def indicators(args: dict[str, Any]) -> Any:
     items = indicator_report(viewer=current_caller(), **args)
     if not wants_csv:
         return {"year": args.get("year"), "items": items}
+    return indicator_csv(items)
+
+
+def indicator_csv(items: Sequence[Any]) -> Response:
+    """The indicator rows as CSV (also the console's download)."""
     columns = [
         *_INDICATOR_COLUMNS,
         "training_satisfaction_responses",

@@ -400,19 +400,44 @@ def send_meeting_reminders(*, within: timedelta) -> int:
     )
     count = 0
     for meeting in db.session.scalars(query):
-        meeting.reminder_sent_at = now
-        user_ids = sorted(
-            db.session.scalars(
-                sa.select(Registration.user_id).where(
-                    Registration.meeting_id == meeting.id,
-                    Registration.status == RegistrationStatus.CONFIRMED,
-                )
-            )
-        )
-        _publish_meeting(events.MEETING_REMINDER, meeting, user_ids)
+        _remind(meeting, now)
         count += 1
     db.session.flush()
     return count
+
+
+def _remind(meeting: Meeting, now: datetime) -> list[str]:
+    """Tell the confirmed registrants the meeting is coming; returns who was told."""
+    meeting.reminder_sent_at = now
+    user_ids = sorted(
+        db.session.scalars(
+            sa.select(Registration.user_id).where(
+                Registration.meeting_id == meeting.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+        )
+    )
+    _publish_meeting(events.MEETING_REMINDER, meeting, user_ids)
+    return user_ids
+
+
+def send_meeting_reminder(*, actor: User, meeting: Meeting) -> int:
+    """Staff remind a meeting's confirmed registrants now (again, if need be); returns how many."""
+    if not can_manage_meetings(actor, meeting):
+        raise PermissionDenied("Only the municipality's schedulers and officials plan meetings.")
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise RuleViolation("The meeting was cancelled.", code="meeting_cancelled")
+    if meeting.status == MeetingStatus.HELD or utcnow() >= meeting.starts_at:
+        raise RuleViolation("The meeting has already begun.", code="meeting_started")
+    told = _remind(meeting, utcnow())
+    save_and_audit(
+        meeting,
+        actor=actor,
+        action="meeting.remind",
+        target_type="meeting",
+        details={"registrants": len(told)},
+    )
+    return len(told)
 
 
 def _publish_registration(event: str, registration: Registration) -> None:

@@ -55,6 +55,7 @@ from backend.committees.meetings import (
     create_meeting,
     get_meeting,
     list_meetings,
+    send_meeting_reminder,
     send_meeting_reminders,
     update_meeting,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "update_meeting",
     "cancel_meeting",
     "attach_minutes",
+    "send_meeting_reminder",
     "send_meeting_reminders",
     "priority_tier",
     "register_for_meeting",

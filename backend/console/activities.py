@@ -1,0 +1,225 @@
+"""Activities: create and edit, the check-in code full screen for a projector, the participant
+list and the attendance queue (confirm or reject one by one or in bulk, walk-ins)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+import qrcode
+import qrcode.image.svg
+from flask import Response, request
+
+from backend.api import participation as api
+from backend.console import bp
+from backend.console.auth import current_user, mirrors
+from backend.console.forms import domain_errors, load_form
+from backend.console.pages import done, page, page_args
+from backend.console.sheets import find_user
+from backend.errors import DomainError
+from backend.participation import services
+from backend.participation.models import ActivityKind, ParticipationStatus, Stage, TrainingLevel
+from backend.participation.schemas import (
+    ActivityCreateSchema,
+    ActivityUpdateSchema,
+    BulkConfirmSchema,
+    ConfirmSchema,
+    JoinSchema,
+    ParticipationListArgsSchema,
+    RejectSchema,
+)
+
+CHOICES = {
+    "stages": list(Stage),
+    "kinds": list(ActivityKind),
+    "levels": list(TrainingLevel),
+    "participation_statuses": list(ParticipationStatus),
+}
+
+
+@bp.route("/projects/<project_id>/activities/new", methods=["GET", "POST"])
+@mirrors(api.create_activity)
+def activity_new(project_id: str) -> Any:
+    """Add an activity to a stage of the project."""
+    actor = current_user()
+    project = services.get_project(viewer=actor, project_id=project_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data, errors = load_form(ActivityCreateSchema())
+        if data is not None:
+            try:
+                activity = services.create_activity(actor=actor, project=project, **data)
+                return done("console.activity", activity_id=activity.id)
+            except DomainError as error:
+                errors = domain_errors(error)
+    return page(
+        "activity_form.html",
+        422 if errors else 200,
+        project=project,
+        activity=None,
+        form=request.form,
+        errors=errors,
+        **CHOICES,
+    )
+
+
+@bp.route("/activities/<activity_id>/edit", methods=["GET", "POST"])
+@mirrors(api.update_activity)
+def activity_edit(activity_id: str) -> Any:
+    """Change an activity's times, place, capacity or description."""
+    actor = current_user()
+    activity = services.get_activity(viewer=actor, activity_id=activity_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data, errors = load_form(ActivityUpdateSchema())
+        if data is not None:
+            try:
+                services.update_activity(actor=actor, activity=activity, **data)
+                return done("console.activity", activity_id=activity.id)
+            except DomainError as error:
+                errors = domain_errors(error)
+    return page(
+        "activity_form.html",
+        422 if errors else 200,
+        project=activity.project,
+        activity=activity,
+        form=request.form if request.method == "POST" else None,
+        errors=errors,
+        **CHOICES,
+    )
+
+
+def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Response:
+    viewer = current_user()
+    activity = services.get_activity(viewer=viewer, activity_id=activity_id)
+    participants = None
+    status_filter = request.args.get("status") or None
+    if viewer.role in api.list_activity_participations.access.roles:
+        try:
+            args = ParticipationListArgsSchema().load(
+                {"status": status_filter} if status_filter else {}
+            )
+        except ma.ValidationError:
+            args = {}
+        args.update(page_args(limit=100))
+        participants = services.list_activity_participations(activity=activity, **args)
+    return page(
+        "activity.html",
+        status,
+        activity=activity,
+        participants=participants,
+        status_filter=status_filter,
+        default_hours=services.default_hours(activity),
+        **CHOICES,
+        **context,
+    )
+
+
+@bp.route("/activities/<activity_id>")
+@mirrors(api.get_activity)
+def activity(activity_id: str) -> Any:
+    """An activity with its participants and the attendance queue."""
+    return _activity_page(
+        activity_id,
+        confirmed=request.args.get("confirmed"),
+        imported=request.args.get("imported"),
+    )
+
+
+@bp.route("/activities/<activity_id>/code")
+@mirrors(api.get_check_in_code)
+def activity_code(activity_id: str) -> Any:
+    """The rotating check-in code, full screen (QR and digits) for a projector at the venue."""
+    actor = current_user()
+    activity = services.get_activity(viewer=actor, activity_id=activity_id)
+    code = services.get_check_in_code(actor=actor, activity=activity)
+    return page("activity_code.html", activity=activity, code=code)
+
+
+@bp.route("/activities/<activity_id>/code.svg")
+@mirrors(api.get_check_in_code)
+def activity_code_qr(activity_id: str) -> Any:
+    """The QR of the current code (what the app scans), as SVG."""
+    actor = current_user()
+    activity = services.get_activity(viewer=actor, activity_id=activity_id)
+    code = services.get_check_in_code(actor=actor, activity=activity)
+    image = qrcode.make(code.qr_payload, image_factory=qrcode.image.svg.SvgPathFillImage)
+    response = Response(image.to_string(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _participation(participation_id: str) -> Any:
+    return services.get_participation(viewer=current_user(), participation_id=participation_id)
+
+
+@bp.route("/participations/<participation_id>/confirm", methods=["POST"])
+@mirrors(api.confirm_participation)
+def participation_confirm(participation_id: str) -> Any:
+    """Confirm one participation with hours."""
+    participation = _participation(participation_id)
+    data, errors = load_form(ConfirmSchema())
+    if data is not None:
+        try:
+            services.confirm_participation(
+                actor=current_user(), participation=participation, **data
+            )
+            return done("console.activity", activity_id=participation.activity_id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _activity_page(participation.activity_id, 422, errors=errors)
+
+
+@bp.route("/participations/<participation_id>/reject", methods=["POST"])
+@mirrors(api.reject_participation)
+def participation_reject(participation_id: str) -> Any:
+    """Reject one participation with a reason (frees its seat)."""
+    participation = _participation(participation_id)
+    data, errors = load_form(RejectSchema())
+    if data is not None:
+        try:
+            services.reject_participation(actor=current_user(), participation=participation, **data)
+            return done("console.activity", activity_id=participation.activity_id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _activity_page(participation.activity_id, 422, errors=errors)
+
+
+@bp.route("/activities/<activity_id>/confirm", methods=["POST"])
+@mirrors(api.confirm_activity_participations)
+def activity_confirm(activity_id: str) -> Any:
+    """Confirm the ticked participations, or every attended one, with hours; all or none."""
+    actor = current_user()
+    activity = services.get_activity(viewer=actor, activity_id=activity_id)
+    extra = {} if request.form.getlist("participation_ids") else {"participation_ids": None}
+    if request.form.get("all_attended"):
+        extra = {"participation_ids": None}
+    data, errors = load_form(BulkConfirmSchema(), lists=("participation_ids",), **extra)
+    if data is not None:
+        try:
+            rows = services.confirm_activity_participations(actor=actor, activity=activity, **data)
+            return done("console.activity", activity_id=activity.id, confirmed=len(rows))
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _activity_page(activity_id, 422, errors=errors)
+
+
+@bp.route("/activities/<activity_id>/walk-ins", methods=["POST"])
+@mirrors(api.join_activity)
+def activity_walk_in(activity_id: str) -> Any:
+    """Record a citizen who came without registering (officials only, as in the API)."""
+    actor = current_user()
+    activity = services.get_activity(viewer=actor, activity_id=activity_id)
+    who = request.form.get("user_id", "").strip()
+    found = find_user(who) if who else None
+    extra = {"user_id": found[0]} if found else {}
+    data, errors = load_form(JoinSchema(), attended=bool(request.form.get("attended")), **extra)
+    if data is not None and data["user_id"] is None:
+        errors = {"user_id": ["Required."]}
+    elif data is not None:
+        try:
+            services.record_participation(actor=actor, activity=activity, **data)
+            return done("console.activity", activity_id=activity.id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _activity_page(activity_id, 422, errors=errors)

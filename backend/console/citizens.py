@@ -1,0 +1,103 @@
+"""A citizen as staff see them: reward balances and ledger, certificates; grants and
+redemptions, certificate revocation and reissue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.api import certification as api_certification
+from backend.api import rewards as api_rewards
+from backend.certification import services as certification
+from backend.certification.schemas import ReasonSchema
+from backend.console import bp
+from backend.console.auth import current_user, mirrors
+from backend.console.forms import domain_errors, load_form
+from backend.console.pages import done, page, page_args
+from backend.errors import DomainError
+from backend.identity.services import get_user_for
+from backend.rewards import services as rewards
+from backend.rewards.models import REDEEMABLE_INCENTIVES, Incentive
+from backend.rewards.schemas import GrantCreateSchema, RedemptionCreateSchema
+
+
+def _citizen_page(user_id: str, status: int = 200, **context: Any) -> Any:
+    viewer = current_user()
+    citizen = get_user_for(viewer=viewer, user_id=user_id)
+    ledger = rewards.list_entries(user_id=citizen.id, **page_args())
+    certificates = None
+    if viewer.role in api_certification.list_certificates.access.roles:
+        certificates = certification.list_certificates(
+            viewer=viewer, user_id=citizen.id, limit=20, cursor=None
+        )
+    return page(
+        "citizen.html",
+        status,
+        citizen=citizen,
+        balances=rewards.balances(user_id=citizen.id),
+        ledger=ledger,
+        certificates=certificates,
+        incentives=list(Incentive),
+        redeemable=[i for i in Incentive if i in REDEEMABLE_INCENTIVES],
+        **context,
+    )
+
+
+@bp.route("/citizens/<user_id>")
+@mirrors(api_rewards.citizen_rewards)
+def citizen(user_id: str) -> Any:
+    """A citizen's balances, ledger and certificates."""
+    return _citizen_page(user_id)
+
+
+def _ledger_write(user_id: str, schema: Any, write: Any) -> Any:
+    actor = current_user()
+    data, errors = load_form(schema(), user_id=user_id)
+    if data is not None:
+        try:
+            user = rewards.get_citizen_for(actor=actor, user_id=data.pop("user_id"))
+            write(actor=actor, user=user, **data)
+            return done("console.citizen", user_id=user_id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _citizen_page(user_id, 422, errors=errors)
+
+
+@bp.route("/citizens/<user_id>/grants", methods=["POST"])
+@mirrors(api_rewards.grant_reward)
+def citizen_grant(user_id: str) -> Any:
+    """Grant a commendation or a reward (monetary ones draw on the budget)."""
+    return _ledger_write(user_id, GrantCreateSchema, rewards.grant_reward)
+
+
+@bp.route("/citizens/<user_id>/redemptions", methods=["POST"])
+@mirrors(api_rewards.record_redemption)
+def citizen_redemption(user_id: str) -> Any:
+    """Record that the citizen spent points or a voucher."""
+    return _ledger_write(user_id, RedemptionCreateSchema, rewards.record_redemption)
+
+
+def _certificate_write(certificate_id: str, write: Any) -> Any:
+    actor = current_user()
+    certificate = certification.get_certificate_for(viewer=actor, certificate_id=certificate_id)
+    data, errors = load_form(ReasonSchema())
+    if data is not None:
+        try:
+            write(certificate=certificate, actor=actor, **data)
+            return done("console.citizen", user_id=certificate.user_id)
+        except DomainError as error:
+            errors = domain_errors(error)
+    return _citizen_page(certificate.user_id, 422, errors=errors)
+
+
+@bp.route("/certificates/<certificate_id>/revoke", methods=["POST"])
+@mirrors(api_certification.revoke_certificate)
+def certificate_revoke(certificate_id: str) -> Any:
+    """Revoke with a reason (scans answer `revoked` within seconds)."""
+    return _certificate_write(certificate_id, certification.revoke_certificate)
+
+
+@bp.route("/certificates/<certificate_id>/reissue", methods=["POST"])
+@mirrors(api_certification.reissue_certificate)
+def certificate_reissue(certificate_id: str) -> Any:
+    """Reissue after a loss: the old one is revoked, a new one replaces it."""
+    return _certificate_write(certificate_id, certification.reissue_certificate)
