@@ -43,8 +43,11 @@ run: install
 		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+# pytest-xdist workers, one database each (tests/conftest.py); TEST_WORKERS=0 runs in one process.
+# loadgroup keeps the tests of one xdist_group (the browser tests) on one worker.
+TEST_WORKERS ?= auto
 test: install system-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check backend tests bench migrations

@@ -512,7 +512,10 @@ def pushes_sent_once(fcm: FakeFcmServer, engine: sa.Engine) -> int:
     while True:
         with engine.connect() as connection:
             pending = connection.execute(
-                sa.text("SELECT count(*) FROM notification_outbox WHERE status = 'pending'")
+                sa.text(
+                    "SELECT (SELECT count(*) FROM notification_outbox WHERE status = 'pending')"
+                    " + (SELECT count(*) FROM notification_events)"
+                )
             ).scalar_one()
         if pending == 0:
             break

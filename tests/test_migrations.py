@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from backend.extensions import db
 from backend.models import MIGRATIONS_DIR
+
+# Alembic and the inspector need a connection of their own.
+pytestmark = pytest.mark.real_commits
 
 
 def test_schema_is_at_the_single_head(app, ctx):

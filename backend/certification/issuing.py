@@ -51,7 +51,7 @@ from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, 
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.permissions import Role, ensure_same_municipality
+from backend.permissions import Role, can_see_certificate, ensure_same_municipality
 
 # ---- certificates: issuing ------------------------------------------------------------------
 
@@ -314,10 +314,8 @@ def renew_certificate(*, certificate: Certificate, actor: User) -> Certificate:
     holder = certificate.holder
     now = utcnow()
     criteria = active_criteria(municipality_id=certificate.municipality_id, kind=certificate.kind)
-    if actor.role == Role.CITIZEN and actor.id != certificate.user_id:
+    if not can_see_certificate(actor, certificate):
         raise NotFound("Certificate not found.", code="certificate_not_found")
-    if actor.role != Role.CITIZEN:
-        ensure_same_municipality(actor, certificate)
     # For everyone, so that renewing twice cannot push the expiry years ahead.
     if now < _renewal_opens(certificate):
         raise RuleViolation(
@@ -412,11 +410,8 @@ def reissue_certificate(*, certificate: Certificate, actor: User, reason: str) -
     The new certificate keeps the kind, benefits and expiry; only CERTIFICATE_ISSUED is
     published (the holder asked for it, a "revoked" notice would alarm them).
     """
-    if actor.role == Role.CITIZEN:
-        if actor.id != certificate.user_id:
-            raise NotFound("Certificate not found.", code="certificate_not_found")
-    else:
-        ensure_same_municipality(actor, certificate)
+    if not can_see_certificate(actor, certificate):
+        raise NotFound("Certificate not found.", code="certificate_not_found")
     status = certificate.current_status
     if status == CertificateStatus.REVOKED:
         raise RuleViolation("The certificate is revoked.", code="certificate_revoked")

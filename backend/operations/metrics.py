@@ -103,7 +103,12 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         from backend.identity.models import User
-        from backend.notifications.models import DeliveryCounter, OutboxMessage, OutboxStatus
+        from backend.notifications.models import (
+            DeliveryCounter,
+            NotificationEvent,
+            OutboxMessage,
+            OutboxStatus,
+        )
 
         now = utcnow()
         claimed = sa.and_(
@@ -130,6 +135,19 @@ class DatabaseCollector(Collector):
             "coproduction_outbox_oldest_due_age_seconds",
             "How long the oldest due, unsent push has been due (0 when none).",
             _age_seconds(oldest_due, now),
+        )
+        events, oldest_event = db.session.execute(
+            sa.select(sa.func.count(), sa.func.min(NotificationEvent.created_at))
+        ).one()
+        yield GaugeMetricFamily(
+            "coproduction_notification_events_pending",
+            "Domain events not yet fanned out into inbox entries and pushes by a worker.",
+            events,
+        )
+        yield GaugeMetricFamily(
+            "coproduction_notification_events_oldest_age_seconds",
+            "How long the oldest event has waited for fan-out (0 when none).",
+            _age_seconds(oldest_event, now),
         )
         pushes = CounterMetricFamily(
             "coproduction_pushes",
@@ -163,8 +181,11 @@ def _allowed() -> bool:
     given = request.headers.get("Authorization", "")
     if token and hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
         return True
+    # The direct peer, not the proxy-corrected client (ProxyFix, TRUSTED_PROXY_COUNT): an
+    # X-Forwarded-For a caller wrote itself must not open the metrics.
+    original = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")
     try:
-        address = ipaddress.ip_address(request.remote_addr or "")
+        address = ipaddress.ip_address(original or request.remote_addr or "")
     except ValueError:
         return False
     return any(address in network for network in _networks(current_app))
@@ -182,8 +203,8 @@ def _networks(app: Flask) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]
 @public
 def metrics_view() -> Response:
     """The metrics in Prometheus' text format (loopback or a token only)."""
-    # REMOTE_ADDR is the direct peer: behind nginx that is nginx itself, so the site in
-    # deploy/ refuses /metrics from outside and Prometheus scrapes each server's own port.
+    # Behind nginx the direct peer is nginx itself, so the site in deploy/ answers 404 for
+    # /metrics and Prometheus scrapes each server's own port.
     if not _allowed():
         return error_response(403, "permission_denied", "Metrics are not public.")
     directory = multiprocess_dir()

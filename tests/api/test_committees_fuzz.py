@@ -5,45 +5,26 @@ an admin and a citizen, so most of these answer 403 or 404 there. Here the path 
 committee, appointment, meeting and registration of the caller's municipality, and the callers
 are an official (who manages committees and meetings) and the member, so generated bodies reach
 the services' rules: no input may cause a 5xx, and every answer must match the contract.
+Each caller fuzzes the operations its `x-roles` admit (see tests/contract/fuzzing.py).
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from backend.permissions import Role
+from tests.contract.fuzzing import CHECKS, FUZZ_SETTINGS, fuzz_schema
 from tests.fixtures.identity import auth_headers_for
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
 PATHS = (
     r"/(committees|appointments|meetings|registrations|me/(appointments|registrations|calendar))"
 )
 
 
 @pytest.fixture
-def api_schema(app):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-
-@pytest.fixture
 def world(create_user, create_committee, create_appointment, create_meeting, register, ctx) -> dict:
-    """A committee with a member, a meeting with a registration, and the people to call with."""
+    """A committee with a member, a meeting with a registration, and the people to call with
+    (one login each per test item, not per generated case)."""
     committee = create_committee()
     member = create_user(Role.CITIZEN)
     appointment = create_appointment(committee, member)
@@ -56,28 +37,40 @@ def world(create_user, create_committee, create_appointment, create_meeting, reg
             "meeting_id": meeting.id,
             "registration_id": registration.id,
         },
-        Role.OFFICIAL: create_user(Role.OFFICIAL),
-        Role.CITIZEN: member,
+        Role.OFFICIAL: auth_headers_for(create_user(Role.OFFICIAL)),
+        Role.CITIZEN: auth_headers_for(member),
     }
 
 
-schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex=PATHS)
+official_schema = fuzz_schema(Role.OFFICIAL, coverage=True, path_regex=PATHS)
+member_only_schema = fuzz_schema(
+    Role.CITIZEN, coverage=True, before=[Role.OFFICIAL], path_regex=PATHS
+)
+member_shared_schema = fuzz_schema(
+    Role.CITIZEN, coverage=False, before=[Role.OFFICIAL], path_regex=PATHS
+)
 
 
-def _fuzz(case, world, role: Role) -> None:
+def _fuzz(case, app, world, role: Role) -> None:
     for name in list(case.path_parameters or {}):
         if name in world["ids"]:
             case.path_parameters[name] = world["ids"][name]
-    case.call_and_validate(headers=auth_headers_for(world[role]), checks=CHECKS)
+    case.call_and_validate(app=app, headers=world[role], checks=CHECKS)
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_operation_as_official(case, world):
-    _fuzz(case, world, Role.OFFICIAL)
+@official_schema.parametrize()
+@FUZZ_SETTINGS
+def test_operation_as_official(case, app, world):
+    _fuzz(case, app, world, Role.OFFICIAL)
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_operation_as_member(case, world):
-    _fuzz(case, world, Role.CITIZEN)
+@member_only_schema.parametrize()
+@FUZZ_SETTINGS
+def test_operation_as_member(case, app, world):
+    _fuzz(case, app, world, Role.CITIZEN)
+
+
+@member_shared_schema.parametrize()
+@FUZZ_SETTINGS
+def test_shared_operation_as_member(case, app, world):
+    _fuzz(case, app, world, Role.CITIZEN)

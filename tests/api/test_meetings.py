@@ -327,6 +327,7 @@ def _in_parallel(app, calls):
     return results
 
 
+@pytest.mark.real_commits  # threads: each has its own connection
 def test_parallel_registrations_for_the_last_seats_never_overbook(
     app, committee, create_user, create_meeting, register
 ):
@@ -365,6 +366,7 @@ def test_parallel_registrations_for_the_last_seats_never_overbook(
     assert confirmed == capacity
 
 
+@pytest.mark.real_commits  # threads: each has its own connection
 def test_parallel_scans_of_one_ticket_check_in_once(
     app, clock, committee, create_user, create_meeting, register, as_role, published
 ):

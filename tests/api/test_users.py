@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backend.audit.models import AuditEntry
 from backend.identity.models import User
 from backend.permissions import Role
@@ -108,6 +110,7 @@ def test_health_and_readiness(client):
     assert client.get("/readyz").json == {"status": "ok"}
 
 
+@pytest.mark.real_commits  # a second app
 def test_readiness_fails_when_the_database_is_unreachable(app, tmp_path):
     from backend import create_app
 

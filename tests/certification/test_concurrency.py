@@ -16,6 +16,7 @@ from tests.rewards.test_concurrency import run_in_threads
 
 pytestmark = [
     pytest.mark.postgres_only,
+    pytest.mark.real_commits,  # threads: each has its own connection
     pytest.mark.skipif(
         not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
         reason="needs PostgreSQL (TEST_DATABASE_URL) for real concurrent transactions",

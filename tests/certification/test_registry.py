@@ -66,6 +66,7 @@ def test_the_version_is_read_at_most_once_per_interval(certificate, clock):
     assert counter.count == 2  # one tiny SELECT per 2 s, nothing else (the version did not move)
 
 
+@pytest.mark.real_commits  # a second app
 def test_a_revocation_reaches_another_server_within_the_refresh_interval(app, clock, certificate):
     """Two app instances share the database; each keeps its own memory, as two workers do."""
     from backend import create_app
@@ -95,6 +96,7 @@ def test_a_revocation_reaches_another_server_within_the_refresh_interval(app, cl
         db.engine.dispose()
 
 
+@pytest.mark.real_commits  # a second app
 def test_a_key_rotation_reaches_another_server(app, clock, create_user, create_certificate):
     from backend import create_app
 

@@ -1,55 +1,49 @@
 """Property-based fuzzing of every documented operation (schemathesis).
 
-Each operation is called with generated input, as an admin and as a citizen, and must never
-answer 5xx; every answer must conform to the documented status codes, content types and
-schemas (including the one error shape).
+Each operation is called with generated input as an admin and as a citizen, each over the
+operations their `x-roles` admit (and the public ones), and must never answer 5xx; every answer
+must conform to the documented status codes, content types and schemas (including the one error
+shape). Who may not call what is proven by tests/api/test_permission_matrix.py; see
+tests/contract/fuzzing.py for how the work is shared out.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from backend.permissions import Role
+from tests.contract.fuzzing import CHECKS, FUZZ_SETTINGS, fuzz_schema
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+admin_schema = fuzz_schema(Role.ADMIN, coverage=True)
+citizen_only_schema = fuzz_schema(Role.CITIZEN, coverage=True, before=[Role.ADMIN])
+citizen_shared_schema = fuzz_schema(Role.CITIZEN, coverage=False, before=[Role.ADMIN])
 
 
 @pytest.fixture
-def api_schema(app):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+def admin_headers(as_role) -> dict[str, str]:
+    """One admin and one login per test item (per operation), not per generated case."""
+    return as_role(Role.ADMIN)[1]
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+@pytest.fixture
+def citizen_headers(as_role) -> dict[str, str]:
+    """One citizen and one login per test item (per operation), not per generated case."""
+    return as_role(Role.CITIZEN)[1]
 
 
-def _fuzz(case, as_role, role: Role) -> None:
-    _user, headers = as_role(role)
-    case.call_and_validate(headers=headers, checks=CHECKS)
+@admin_schema.parametrize()
+@FUZZ_SETTINGS
+def test_operation_as_admin(case, app, admin_headers):
+    case.call_and_validate(app=app, headers=admin_headers, checks=CHECKS)
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_operation_as_admin(case, as_role):
-    _fuzz(case, as_role, Role.ADMIN)
+@citizen_only_schema.parametrize()
+@FUZZ_SETTINGS
+def test_operation_as_citizen(case, app, citizen_headers):
+    case.call_and_validate(app=app, headers=citizen_headers, checks=CHECKS)
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_operation_as_citizen(case, as_role):
-    _fuzz(case, as_role, Role.CITIZEN)
+@citizen_shared_schema.parametrize()
+@FUZZ_SETTINGS
+def test_shared_operation_as_citizen(case, app, citizen_headers):
+    case.call_and_validate(app=app, headers=citizen_headers, checks=CHECKS)

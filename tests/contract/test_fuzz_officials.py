@@ -1,31 +1,29 @@
 """Fuzz the rewards and certification operations as an official, whose writes the shared fuzz
-(admin, citizen) never reaches: every answer must match the contract and none may be a 5xx."""
+(admin, citizen) never reaches: every answer must match the contract and none may be a 5xx.
+The official fuzzes the operations its `x-roles` admit (see tests/contract/fuzzing.py)."""
 
 from __future__ import annotations
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
 from backend.permissions import Role
-from tests.contract.test_fuzz import CHECKS, MAX_EXAMPLES
+from tests.contract.fuzzing import CHECKS, FUZZ_SETTINGS, fuzz_schema
 
 DOMAIN_PATHS = (
     r"^/api/v1/(reward-rules|budgets|rewards|me/rewards|users/\{user_id\}/rewards"
     r"|certification-criteria|certificates|me/certificat)"
 )
 
+schema = fuzz_schema(Role.OFFICIAL, coverage=True, path_regex=DOMAIN_PATHS)
+
 
 @pytest.fixture
-def official_schema(app):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-
-schema = schemathesis.pytest.from_fixture("official_schema").include(path_regex=DOMAIN_PATHS)
+def official_headers(as_role, clock) -> dict[str, str]:
+    """One official and one login per test item (per operation), not per generated case."""
+    return as_role(Role.OFFICIAL)[1]
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_operation_as_official(case, as_role, clock):
-    _user, headers = as_role(Role.OFFICIAL)
-    case.call_and_validate(headers=headers, checks=CHECKS)
+@FUZZ_SETTINGS
+def test_operation_as_official(case, app, official_headers):
+    case.call_and_validate(app=app, headers=official_headers, checks=CHECKS)

@@ -382,6 +382,7 @@ def test_rows_of_a_killed_worker_come_back_after_its_lease(
     assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
 
 
+@pytest.mark.real_commits  # a second connection plays the other worker
 def test_claims_skip_rows_another_worker_is_claiming(
     app, clock, create_user, create_device, notify
 ):
@@ -490,6 +491,7 @@ def _recipients(count: int, municipality_id: str) -> list[str]:
     return [user["id"] for user in users]
 
 
+@pytest.mark.real_commits  # threads: each has its own connection
 def test_several_workers_never_send_the_same_push_twice(
     app, clock, fake_fcm: FakeFcmServer, municipality, outbox_rows
 ):

@@ -112,6 +112,7 @@ def test_outbox_depth_age_and_push_totals_come_from_the_database(client, municip
     assert _value(values, "coproduction_outbox_due") == 1
     assert 89 <= _value(values, "coproduction_outbox_oldest_due_age_seconds") < 600
     assert _value(values, "coproduction_pushes_total", outcome="sent") == 7
+    assert _value(values, "coproduction_notification_events_pending") == 0
     assert _value(values, "coproduction_pushes_total", outcome="tokens_pruned") == 2
 
 
@@ -131,6 +132,20 @@ def test_metrics_are_refused_from_outside_without_the_token(app, client, monkeyp
         headers={"Authorization": "Bearer scrape-token-0123456789"},
     )
     assert allowed.status_code == 200 and b"coproduction_outbox_pending" in allowed.data
+
+
+def test_a_forged_forwarded_address_does_not_open_the_metrics(app, client, monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))
+    forged = client.get(
+        "/metrics",
+        environ_overrides={"REMOTE_ADDR": "203.0.113.9"},
+        headers={"X-Forwarded-For": "127.0.0.1"},
+    )
+    assert forged.status_code == 403
+    through_local_proxy = client.get("/metrics", headers={"X-Forwarded-For": "198.51.100.7"})
+    assert through_local_proxy.status_code == 200
 
 
 def test_pool_gauges_follow_checkouts(app, client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from backend.errors import RuleViolation
@@ -12,6 +13,9 @@ from backend.identity.models import User
 from backend.participation import services
 from backend.participation.models import Activity, Participation
 from backend.permissions import Role
+
+# Threads: each has its own app context and connection.
+pytestmark = pytest.mark.real_commits
 
 
 def test_concurrent_joins_fill_exactly_the_capacity(app, create_activity, create_user):

@@ -20,6 +20,7 @@ from backend.rewards.models import Incentive, RewardBudget, RewardLedgerEntry
 
 pytestmark = [
     pytest.mark.postgres_only,
+    pytest.mark.real_commits,  # threads: each has its own connection
     pytest.mark.skipif(
         not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
         reason="needs PostgreSQL (TEST_DATABASE_URL) for real concurrent transactions",
