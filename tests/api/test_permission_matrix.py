@@ -122,6 +122,9 @@ BODIES = {
     "/api/v1/enrolments/<enrolment_id>/rating": {"rating": 5},
     "/api/v1/meetings/<meeting_id>/cancel": {"reason": "사유"},
     "/api/v1/meetings/<meeting_id>/check-in": {"ticket": "x" * 40},
+    "/api/v1/meetings/<meeting_id>/check-in-scans": {
+        "scans": [{"scan_id": "scan-0001", "ticket": "x" * 40, "scanned_at": "2026-01-01T09:00Z"}]
+    },
     "/api/v1/meetings/<meeting_id>/minutes": {"minutes": "회의록"},
     "/api/v1/participations/<participation_id>/reject": {"reason": "사유"},
     "/api/v1/projects/<project_id>/activities": {
