@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.permissions import STAFF_ROLES, Role
+from backend.privacy.fields import MaskedEmail, MaskedName, MaskedPhone
 from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDateTime, Text
 
 LOCALES = ("ko", "en")
@@ -86,15 +87,17 @@ class AccessTokenSchema(OutputSchema):
 
 
 class UserPublicSchema(OutputSchema):
-    """What anyone in the platform may see of a person."""
+    """What anyone in the platform may see of a person: the name masked (one rule for all)."""
+
+    id = Id(required=True)
+    display_name = MaskedName(required=True)
+
+
+class UserSelfSchema(OutputSchema):
+    """What users see of themselves (nothing masked: it is their own)."""
 
     id = Id(required=True)
     display_name = fields.String(required=True)
-
-
-class UserSelfSchema(UserPublicSchema):
-    """What users see of themselves."""
-
     role = fields.Enum(Role, by_value=True, required=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
@@ -103,9 +106,16 @@ class UserSelfSchema(UserPublicSchema):
     created_at = SeoulDateTime(required=True)
 
 
-class UserStaffSchema(UserSelfSchema):
-    """What staff see of an account they manage."""
+class UserStaffSchema(UserPublicSchema):
+    """What staff see of an account they manage: name, e-mail and phone masked like everywhere
+    else; an account is managed by its id, and its owner corrects their own contact data."""
 
+    role = fields.Enum(Role, by_value=True, required=True)
+    email = MaskedEmail(allow_none=True)
+    phone = MaskedPhone(allow_none=True)
+    locale = fields.String(required=True)
+    municipality = fields.Nested(MunicipalitySchema, allow_none=True)
+    created_at = SeoulDateTime(required=True)
     municipality_id = Id(allow_none=True)
     is_active = fields.Boolean(required=True)
     locked_until = SeoulDateTime(allow_none=True)
