@@ -52,11 +52,27 @@ from backend.participation.models import (
     Survey,
     SurveyResponse,
 )
+from backend.privacy.models import (
+    AccessRecord,
+    AccessRecordSubject,
+    Consent,
+    DataExport,
+    DormancyPolicy,
+    GuardianConsent,
+    IdentityAssurance,
+)
 from backend.rewards.models import RewardBudget, RewardLedgerEntry, RewardRule
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 __all__ = [
+    "IdentityAssurance",
+    "GuardianConsent",
+    "DormancyPolicy",
+    "DataExport",
+    "Consent",
+    "AccessRecordSubject",
+    "AccessRecord",
     "Activity",
     "Announcement",
     "Appointment",

@@ -6,6 +6,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.permissions import STAFF_ROLES, Role
 from backend.privacy.fields import MaskedEmail, MaskedName, MaskedPhone
+from backend.privacy.models import ConsentChannel
+from backend.privacy.schemas import ConsentDecisionSchema
 from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDateTime, Text
 
 LOCALES = ("ko", "en")
@@ -41,14 +43,35 @@ class _LoginFields(InputSchema):
             raise ValidationError("Give an e-mail or a phone number.", "email")
 
 
-class RegisterSchema(_LoginFields):
+class _AccountFields(_LoginFields):
     password = fields.String(required=True, load_only=True, **_PASSWORD)
     display_name = Text(50, min_length=1, required=True, metadata={"example": "홍길동"})
     municipality_id = Id(required=True)
     locale = fields.String(load_default="ko", validate=validate.OneOf(LOCALES))
 
 
-class StaffCreateSchema(RegisterSchema):
+class RegisterSchema(_AccountFields):
+    birth_year = fields.Integer(
+        required=True,
+        validate=validate.Range(1900, 2100),
+        metadata={
+            "description": "Under 14 (or turning 14 this year): the account stays limited "
+            "(reads only) until the municipality records a legal guardian's consent.",
+            "example": 1990,
+        },
+    )
+    consents = fields.List(
+        fields.Nested(ConsentDecisionSchema),
+        required=True,
+        metadata={
+            "description": "The purposes shown (GET /api/v1/consent-texts) with the version "
+            "seen; every required purpose must be granted."
+        },
+    )
+    consent_channel = fields.Enum(ConsentChannel, by_value=True, load_default=ConsentChannel.APP)
+
+
+class StaffCreateSchema(_AccountFields):
     role = fields.Enum(
         Role,
         by_value=True,
@@ -104,6 +127,12 @@ class UserSelfSchema(OutputSchema):
     locale = fields.String(required=True)
     municipality = fields.Nested(MunicipalitySchema, allow_none=True)
     created_at = SeoulDateTime(required=True)
+    birth_year = fields.Integer(allow_none=True)
+    limited = fields.Boolean(
+        required=True,
+        attribute="needs_guardian_consent",
+        metadata={"description": "Reads only until a legal guardian's consent is recorded."},
+    )
 
 
 class UserStaffSchema(UserPublicSchema):

@@ -12,7 +12,7 @@ from flask import current_app
 
 from backend import events
 from backend.audit.services import record_audit
-from backend.clock import utcnow
+from backend.clock import seoul_date, utcnow
 from backend.errors import (
     Conflict,
     DomainError,
@@ -27,6 +27,8 @@ from backend.identity.models import AuthSession, Municipality, User, account_usa
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
 from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
+from backend.privacy.consents import record_consents
+from backend.privacy.models import ConsentChannel
 from backend.rawsql import Read
 
 _PHONE_DIGITS = re.compile(r"\D")
@@ -137,11 +139,20 @@ def register_citizen(
     password: str,
     display_name: str,
     municipality_id: str,
+    birth_year: int,
+    consents: list[dict[str, Any]],
+    consent_channel: ConsentChannel = ConsentChannel.APP,
     locale: str = "ko",
 ) -> User:
-    """A citizen signs up for their municipality."""
+    """A citizen signs up for their municipality, with their consents per purpose."""
     get_municipality(municipality_id)
-    return _new_user(
+    if birth_year > seoul_date(utcnow()).year:
+        raise ValidationFailed(
+            "The birth year is in the future.",
+            code="validation_failed",
+            fields={"birth_year": ["Not a valid year."]},
+        )
+    user = _new_user(
         role=Role.CITIZEN,
         email=email,
         phone=phone,
@@ -150,6 +161,9 @@ def register_citizen(
         municipality_id=municipality_id,
         locale=locale,
     )
+    user.birth_year = birth_year
+    record_consents(user=user, decisions=consents, channel=consent_channel, signup=True)
+    return user
 
 
 def _check_role_placement(role: Role, municipality_id: str | None) -> None:
