@@ -101,4 +101,12 @@ def load_config() -> dict[str, Any]:
         "RECORD_FAST_PATH": os.environ.get("RECORD_FAST_PATH", "1") != "0",
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
+        # Personal data: access records are kept at least 2 years (the safety-measure standard
+        # asks 1, 2 for large systems); a citizen's export stays downloadable this many hours;
+        # an export with more rows than this is made by `flask privacy exports`, not inline.
+        "ACCESS_RECORD_RETENTION_DAYS": max(730, _env_int("ACCESS_RECORD_RETENTION_DAYS", 730)),
+        "DATA_EXPORT_HOURS": _env_int("DATA_EXPORT_HOURS", 72),
+        "DATA_EXPORT_INLINE_ROWS": _env_int("DATA_EXPORT_INLINE_ROWS", 500),
+        # What a deleted account leaves for the accounts (money paid) is purged after this.
+        "RETAINED_PAYMENT_YEARS": _env_int("RETAINED_PAYMENT_YEARS", 5),
     }

@@ -55,6 +55,7 @@ from backend.participation.models import (
 from backend.privacy.models import (
     AccessRecord,
     AccessRecordSubject,
+    AssuranceRequirement,
     Consent,
     DataExport,
     DormancyPolicy,
@@ -66,6 +67,7 @@ from backend.rewards.models import RewardBudget, RewardLedgerEntry, RewardRule
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 __all__ = [
+    "AssuranceRequirement",
     "IdentityAssurance",
     "GuardianConsent",
     "DormancyPolicy",

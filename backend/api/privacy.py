@@ -4,20 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, public, requires, signed_in
+from backend.errors import ValidationFailed
+from backend.identity.schemas import UserSelfSchema
 from backend.identity.services import get_user_for
 from backend.permissions import Role
-from backend.privacy import consents
+from backend.privacy import access, assurance, consents, rights
 from backend.privacy.models import ConsentChannel
 from backend.privacy.schemas import (
+    AccessRecordArgsSchema,
+    AccessRecordSchema,
+    AssuranceCreateSchema,
+    AssuranceRequirementSchema,
+    AssuranceSchema,
     ConsentStateSchema,
     ConsentsUpdateSchema,
     ConsentTextSchema,
+    DataExportSchema,
+    DeletionSchema,
+    ExportDownloadArgsSchema,
     GuardianConsentCreateSchema,
     GuardianConsentSchema,
+    ProfileUpdateSchema,
+    ReviewArgsSchema,
+    ReviewSchema,
 )
+from backend.schemas import page_of
 
 blp = Blueprint(
     "privacy",
@@ -78,3 +93,156 @@ def record_guardian_consent(data: dict[str, Any], user_id: str) -> Any:
     actor = current_caller()
     user = get_user_for(viewer=actor, user_id=user_id)
     return consents.record_guardian_consent(actor=actor, user=user, **data)
+
+
+# ---- access records (admins) ----------------------------------------------------------------
+
+
+@blp.route("/access-records", methods=["GET"])
+@requires(Role.ADMIN)
+@blp.arguments(AccessRecordArgsSchema, location="query")
+@blp.response(200, page_of(AccessRecordSchema))
+def list_access_records(args: dict[str, Any]) -> Any:
+    """Who read, exported, changed or deleted citizens' data, newest first. "Who looked at this
+    citizen in the last year": `?subject_id=...&since=...`."""
+    return access.list_access_records(viewer=current_caller(), **args)
+
+
+@blp.route("/access-records/review", methods=["GET"])
+@requires(Role.ADMIN)
+@blp.arguments(ReviewArgsSchema, location="query")
+@blp.response(200, ReviewSchema)
+def access_review(args: dict[str, Any]) -> Any:
+    """The monthly review: totals, and flags for exports far above an account's usual and for
+    access outside office hours (08-20 Asia/Seoul, weekdays)."""
+    return access.monthly_review(viewer=current_caller(), **args)
+
+
+# ---- the citizen's rights -------------------------------------------------------------------
+
+
+@blp.route("/me/exports", methods=["POST"])
+@signed_in
+@blp.response(202, DataExportSchema)
+def request_export() -> Any:
+    """Ask for everything the platform holds about the caller. Small exports are `ready` at
+    once; large ones are made shortly after (`pending`, poll `GET /me/exports/{id}`)."""
+    return rights.request_export(user=current_caller())
+
+
+@blp.route("/me/exports", methods=["GET"])
+@signed_in
+@blp.response(200, DataExportSchema(many=True))
+def list_exports() -> Any:
+    """The caller's exports, newest first."""
+    return rights.list_exports(user=current_caller())
+
+
+@blp.route("/me/exports/<export_id>", methods=["GET"])
+@signed_in
+@blp.response(200, DataExportSchema)
+def get_export(export_id: str) -> Any:
+    """One of the caller's exports (its status and how long it stays downloadable)."""
+    return rights.get_export(user=current_caller(), export_id=export_id)
+
+
+@blp.route("/me/exports/<export_id>/download", methods=["GET"])
+@signed_in
+@blp.arguments(ExportDownloadArgsSchema, location="query")
+@blp.response(200, description="The export as JSON (`?table=participations|rewards`: CSV).")
+@blp.alt_response(409, "Conflict")
+def download_export(args: dict[str, Any], export_id: str) -> Any:
+    """Download an export: JSON with every table, or one table as CSV. Recorded."""
+    document = rights.download_export(user=current_caller(), export_id=export_id)
+    table = args.get("table")
+    if table is None:
+        response = jsonify(document)
+        response.headers["Content-Disposition"] = f'attachment; filename="my-data-{export_id}.json"'
+        return response
+    response = Response(rights.table_csv(document, table), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="my-{table}.csv"'
+    return response
+
+
+@blp.route("/me/profile", methods=["PATCH"])
+@signed_in
+@blp.arguments(ProfileUpdateSchema)
+@blp.response(200, UserSelfSchema)
+def update_profile(data: dict[str, Any]) -> Any:
+    """Correct the caller's own name, language, e-mail or phone. Anything else (role,
+    municipality, birth year, confirmed hours, rewards, certificates) is corrected by the
+    municipality's officials on request: 422 `field_not_self_editable` names them."""
+    unknown = sorted(set(data) - set(rights.SELF_EDITABLE))
+    if unknown:
+        raise _not_self_editable(unknown)
+    return rights.update_profile(user=current_caller(), changes=data)
+
+
+@blp.route("/me/deletion", methods=["POST"])
+@signed_in
+@blp.arguments(DeletionSchema)
+@blp.response(204)
+def delete_account(data: dict[str, Any]) -> None:
+    """Delete the caller's account (password to confirm): personal data is erased or
+    anonymised at once, certificates are revoked, committee seats end, logins and devices stop.
+    What the accounts and reports need is kept without identity (README, "Personal data")."""
+    rights.delete_own_account(user=current_caller(), password=data["password"])
+
+
+def _not_self_editable(unknown: list[str]) -> ValidationFailed:
+    return ValidationFailed(
+        "This cannot be changed here; ask your municipality.",
+        code="field_not_self_editable",
+        fields={name: ["Ask your municipality's officials."] for name in unknown},
+    )
+
+
+# ---- identity assurance ---------------------------------------------------------------------
+
+
+@blp.route("/me/identity-assurance", methods=["POST"])
+@signed_in
+@blp.arguments(AssuranceCreateSchema)
+@blp.response(200, AssuranceSchema)
+def assure_identity(data: dict[str, Any]) -> Any:
+    """Store the result of an identity check made in the app with the municipality's provider
+    (PASS, i-PIN, 간편인증): the provider's one-time result token goes here."""
+    return assurance.record_assurance(user=current_caller(), result_token=data["result_token"])
+
+
+@blp.route("/activities/<activity_id>/assurance-requirement", methods=["PUT"])
+@requires(Role.OFFICIAL)
+@blp.arguments(AssuranceRequirementSchema)
+@blp.response(200, AssuranceRequirementSchema)
+def require_activity_level(data: dict[str, Any], activity_id: str) -> Any:
+    """Require an identity assurance level of citizens joining the activity."""
+    from backend.participation.services import get_activity
+
+    actor = current_caller()
+    activity = get_activity(viewer=actor, activity_id=activity_id)
+    return assurance.set_requirement(
+        actor=actor,
+        target_type="activity",
+        target_id=activity.id,
+        municipality_id=activity.municipality_id,
+        level=data["level"],
+    )
+
+
+@blp.route("/committees/<committee_id>/assurance-requirement", methods=["PUT"])
+@requires(Role.OFFICIAL)
+@blp.arguments(AssuranceRequirementSchema)
+@blp.response(200, AssuranceRequirementSchema)
+def require_committee_level(data: dict[str, Any], committee_id: str) -> Any:
+    """Require an identity assurance level of citizens appointed to the committee."""
+    from backend.committees.services import get_committee
+
+    actor = current_caller()
+    committee = get_committee(viewer=actor, committee_id=committee_id)
+    return assurance.set_requirement(
+        actor=actor,
+        target_type="committee",
+        target_id=committee.id,
+        municipality_id=committee.municipality_id,
+        level=data["level"],
+    )

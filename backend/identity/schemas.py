@@ -153,3 +153,12 @@ class UserStaffSchema(UserPublicSchema):
 class UserListArgsSchema(PageArgsSchema):
     role = fields.Enum(Role, by_value=True, load_default=None)
     municipality_id = Id(load_default=None)
+    q = Text(
+        254,
+        min_length=1,
+        load_default=None,
+        metadata={
+            "description": "Search: an exact e-mail or phone number, or the start of a name. "
+            "Every search is kept in the access records."
+        },
+    )

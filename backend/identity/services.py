@@ -237,9 +237,19 @@ def list_users(
     cursor: str | None,
     role: Role | None = None,
     municipality_id: str | None = None,
+    q: str | None = None,
 ) -> Page:
-    """Users the viewer may see, newest first."""
+    """Users the viewer may see, newest first; `q`: exact e-mail or phone, or a name's start."""
     query = scope_to_municipality(sa.select(User).where(User.deleted_at.is_(None)), User, viewer)
+    if q:
+        q = q.strip()
+        if "@" in q:
+            query = query.where(User.email == normalize_email(q))
+        elif normalize_phone(q) and len(normalize_phone(q) or "") >= 7:
+            query = query.where(User.phone == normalize_phone(q))
+        else:
+            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(User.display_name.like(f"{escaped}%", escape="\\"))
     query = where_given(
         query,
         {
@@ -299,13 +309,10 @@ def delete_user(*, actor: User, user: User) -> None:
         raise PermissionDenied("Only admins delete accounts.")
     if user.id == actor.id:
         raise Conflict("Admins cannot delete themselves.", code="self_demotion")
-    user.deleted_at = utcnow()
-    user.is_active = False
-    user.email = f"deleted+{user.id.lower()}@invalid"
-    user.phone = None
-    _revoke_all_sessions(user)
-    db.session.flush()
-    events.publish(events.USER_DELETED, user_id=user.id, actor_id=actor.id)
+    from backend.privacy.rights import erase_account  # privacy builds on identity
+
+    # One deletion for everyone: the same erasure as a citizen's own (README "Personal data").
+    erase_account(user=user, actor=actor)
     record_audit(
         actor=actor,
         action="user.delete",
@@ -455,11 +462,3 @@ def end_session(*, session: AuthSession) -> None:
         session.revoked_at = utcnow()
         db.session.flush()
         events.publish(events.SESSION_ENDED, session_id=session.id, user_id=session.user_id)
-
-
-def _revoke_all_sessions(user: User) -> None:
-    db.session.execute(
-        sa.update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )

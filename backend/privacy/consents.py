@@ -82,6 +82,11 @@ CONSENT_TEXTS: dict[str, ConsentText] = {
 REQUIRED_PURPOSES = frozenset(p for p, text in CONSENT_TEXTS.items() if text.required)
 
 
+def demo_consents() -> list[dict[str, Any]]:
+    """Every purpose granted at its current version (the demo accounts)."""
+    return [{"purpose": p, "version": t.version, "granted": True} for p, t in CONSENT_TEXTS.items()]
+
+
 @dataclass(frozen=True)
 class ConsentState:
     """A purpose as a citizen stands on it now."""

@@ -207,3 +207,14 @@ class IdentityAssurance(db.Model):
     ci_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     di_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     verified_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class AssuranceRequirement(db.Model):
+    """The identity assurance level an activity or a committee requires of its citizens."""
+
+    __tablename__ = "assurance_requirements"
+
+    #: "activity" or "committee".
+    target_type: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    target_id: Mapped[str] = mapped_column(sa.String(26), primary_key=True)
+    level: Mapped[int] = mapped_column(sa.Integer, nullable=False)

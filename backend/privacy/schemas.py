@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import INCLUDE, fields, validate
 
 from backend.privacy.consents import CONSENT_TEXTS
 from backend.privacy.models import AccessAction, ConsentChannel, ExportStatus, GuardianMethod
@@ -137,7 +137,11 @@ class DataExportSchema(OutputSchema):
 
 
 class ProfileUpdateSchema(InputSchema):
-    """What citizens change themselves; confirmed records are corrected by their municipality."""
+    """What citizens change themselves; any other field answers 422 `field_not_self_editable`
+    (their municipality's officials correct it on request)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     display_name = Text(50, min_length=1)
     locale = fields.String(validate=validate.OneOf(("ko", "en")))
@@ -152,3 +156,56 @@ class ProfileUpdateSchema(InputSchema):
 
 class DeletionSchema(InputSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+
+
+class ExportArgsSchema(PageArgsSchema):
+    """`?format=csv&reason=...` of a staff list that holds personal data."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    reason = Text(
+        200,
+        load_default=None,
+        metadata={
+            "description": "Why the list is downloaded: required with `format=csv` (else 422 "
+            "`reason_required`); kept in the access records."
+        },
+    )
+
+
+_exportable: dict[str, type] = {}
+
+
+def exportable(args_schema: type) -> type:
+    """A list's query schema plus `format` and `reason` (the download of it as CSV)."""
+    name = args_schema.__name__.removesuffix("Schema") + "ExportSchema"
+    if name not in _exportable:
+        _exportable[name] = type(name, (args_schema, ExportArgsSchema), {})
+    return _exportable[name]
+
+
+class ExportDownloadArgsSchema(InputSchema):
+    table = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("participations", "rewards")),
+        metadata={"description": "One table as CSV instead of the whole JSON document."},
+    )
+
+
+class AssuranceCreateSchema(InputSchema):
+    result_token = Text(4096, min_length=1, required=True)
+
+
+class AssuranceSchema(OutputSchema):
+    """The caller's identity check: never the CI or DI themselves."""
+
+    provider = fields.String(required=True)
+    level = fields.Integer(required=True)
+    verified_at = SeoulDateTime(required=True)
+
+
+class AssuranceRequirementSchema(OutputSchema):
+    level = fields.Integer(
+        required=True,
+        validate=validate.Range(1, 3),
+        metadata={"description": "1 sign-up only, 2 carrier / 간편인증 / i-PIN, 3 in person."},
+    )
