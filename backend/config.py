@@ -109,4 +109,6 @@ def load_config() -> dict[str, Any]:
         "DATA_EXPORT_INLINE_ROWS": _env_int("DATA_EXPORT_INLINE_ROWS", 500),
         # What a deleted account leaves for the accounts (money paid) is purged after this.
         "RETAINED_PAYMENT_YEARS": _env_int("RETAINED_PAYMENT_YEARS", 5),
+        # "package.module:factory" of a plugged-in identity provider (backend/privacy/assurance.py).
+        "IDENTITY_PROVIDER": os.environ.get("IDENTITY_PROVIDER") or None,
     }

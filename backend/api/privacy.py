@@ -25,6 +25,7 @@ from backend.privacy.schemas import (
     ConsentTextSchema,
     DataExportSchema,
     DeletionSchema,
+    DormancyPolicySchema,
     ExportDownloadArgsSchema,
     GuardianConsentCreateSchema,
     GuardianConsentSchema,
@@ -245,4 +246,29 @@ def require_committee_level(data: dict[str, Any], committee_id: str) -> Any:
         target_id=committee.id,
         municipality_id=committee.municipality_id,
         level=data["level"],
+    )
+
+
+# ---- dormancy policy ------------------------------------------------------------------------
+
+
+@blp.route("/municipalities/<municipality_id>/dormancy-policy", methods=["GET"])
+@requires(Role.OFFICIAL, Role.ADMIN, Role.ANALYST)
+@blp.response(200, DormancyPolicySchema)
+@blp.alt_response(204, description="No policy: accounts never become dormant.")
+def get_dormancy_policy(municipality_id: str) -> Any:
+    """The municipality's dormancy policy (휴면 정책)."""
+    policy = rights.get_dormancy_policy(viewer=current_caller(), municipality_id=municipality_id)
+    return policy if policy is not None else Response(status=204)
+
+
+@blp.route("/municipalities/<municipality_id>/dormancy-policy", methods=["PUT"])
+@requires(Role.OFFICIAL, Role.ADMIN)
+@blp.arguments(DormancyPolicySchema)
+@blp.response(200, DormancyPolicySchema)
+def set_dormancy_policy(data: dict[str, Any], municipality_id: str) -> Any:
+    """Set the dormancy policy: `flask privacy dormancy` notifies `notice_days` before the
+    `inactive_months` are up, then restricts or deletes accounts still unused."""
+    return rights.set_dormancy_policy(
+        actor=current_caller(), municipality_id=municipality_id, **data
     )

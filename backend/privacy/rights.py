@@ -24,11 +24,12 @@ from backend import events
 from backend.audit.models import AuditEntry
 from backend.audit.services import record_audit
 from backend.clock import add_months, seoul_date, utcnow
-from backend.errors import Conflict, NotFound, RuleViolation, Unauthenticated
+from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, Unauthenticated
 from backend.extensions import db
 from backend.identity.models import AuthSession, User
 from backend.identity.passwords import hash_password, verify_password
 from backend.identity.services import _ensure_login_is_free, normalize_email, normalize_phone
+from backend.permissions import Role, can_see_municipality
 from backend.privacy.models import (
     Consent,
     DataExport,
@@ -357,6 +358,42 @@ def purge_retained(*, now: datetime | None = None) -> int:
 # ---- dormancy -------------------------------------------------------------------------------
 
 
+def get_dormancy_policy(*, viewer: User, municipality_id: str) -> DormancyPolicy | None:
+    """A municipality's dormancy policy (None: accounts never become dormant)."""
+    _ensure_policy_reader(viewer, municipality_id)
+    return db.session.get(DormancyPolicy, municipality_id)
+
+
+def set_dormancy_policy(
+    *, actor: User, municipality_id: str, inactive_months: int, action: str, notice_days: int
+) -> DormancyPolicy:
+    """Set a municipality's dormancy policy (its officials, or an admin)."""
+    _ensure_policy_reader(actor, municipality_id)
+    if actor.role not in (Role.OFFICIAL, Role.ADMIN):
+        raise PermissionDenied("Only officials and admins set the dormancy policy.")
+    policy = db.session.get(DormancyPolicy, municipality_id) or DormancyPolicy(
+        municipality_id=municipality_id
+    )
+    policy.inactive_months, policy.action, policy.notice_days = inactive_months, action, notice_days
+    policy.updated_at = utcnow()
+    db.session.add(policy)
+    db.session.flush()
+    record_audit(
+        actor=actor,
+        action="privacy.dormancy_policy",
+        target_type="municipality",
+        target_id=municipality_id,
+        municipality_id=municipality_id,
+        details={"inactive_months": inactive_months, "action": action, "notice_days": notice_days},
+    )
+    return policy
+
+
+def _ensure_policy_reader(viewer: User, municipality_id: str) -> None:
+    if viewer.role == Role.CITIZEN or not can_see_municipality(viewer, municipality_id):
+        raise NotFound("Municipality not found.", code="municipality_not_found")
+
+
 def _last_use(user_id: str) -> Any:
     return db.session.scalar(
         sa.select(sa.func.max(AuthSession.created_at)).where(AuthSession.user_id == user_id)
@@ -376,7 +413,7 @@ def apply_dormancy(*, now: datetime | None = None) -> tuple[int, int]:
         citizens = db.session.scalars(
             sa.select(User).where(
                 User.municipality_id == policy.municipality_id,
-                User.role == "citizen",
+                User.role == Role.CITIZEN,
                 User.deleted_at.is_(None),
                 User.is_active.is_(True),
             )

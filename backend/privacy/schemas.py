@@ -209,3 +209,23 @@ class AssuranceRequirementSchema(OutputSchema):
         validate=validate.Range(1, 3),
         metadata={"description": "1 sign-up only, 2 carrier / 간편인증 / i-PIN, 3 in person."},
     )
+
+
+class DormancyPolicySchema(OutputSchema):
+    municipality_id = Id(dump_only=True)
+    inactive_months = fields.Integer(
+        required=True,
+        validate=validate.Range(1, 120),
+        metadata={"description": "Months without a login before the account becomes dormant."},
+    )
+    action = fields.String(
+        required=True,
+        validate=validate.OneOf(("restrict", "delete")),
+        metadata={"description": "`restrict`: logins stop until officials reactivate; `delete`."},
+    )
+    notice_days = fields.Integer(
+        required=True,
+        validate=validate.Range(1, 90),
+        metadata={"description": "Days before that the notice goes out (inbox and push)."},
+    )
+    updated_at = SeoulDateTime(dump_only=True)

@@ -81,3 +81,19 @@ def test_an_admin_deletion_erases_like_the_citizens_own(client, as_role, create_
     db.session.expire_all()
     gone = db.session.get(User, citizen.id)
     assert (gone.display_name, gone.phone, gone.deleted_at is not None) == ("탈퇴회원", None, True)
+
+
+def test_officials_set_their_municipalitys_dormancy_policy(
+    client, as_role, municipality, other_municipality
+):
+    _official, headers = as_role(Role.OFFICIAL)
+    url = f"/api/v1/municipalities/{municipality.id}/dormancy-policy"
+    assert client.get(url, headers=headers).status_code == 204
+    body = {"inactive_months": 12, "action": "restrict", "notice_days": 30}
+    response = client.put(url, headers=headers, json=body)
+    assert response.status_code == 200, response.json
+    assert client.get(url, headers=headers).json["inactive_months"] == 12
+    foreign = f"/api/v1/municipalities/{other_municipality.id}/dormancy-policy"
+    assert client.put(foreign, headers=headers, json=body).status_code == 404
+    _citizen, citizen_headers = as_role(Role.CITIZEN)
+    assert client.put(url, headers=citizen_headers, json=body).status_code == 403
