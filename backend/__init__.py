@@ -21,6 +21,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     from backend.config import load_config
     from backend.database import configure_engine_events
     from backend.extensions import api, db, jwt, migrate
+    from backend.operations import register_operations
     from backend.subscriptions import register_subscriptions
 
     app = Flask(__name__)
@@ -43,4 +44,5 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     install_record_fast_path(app)
     register_subscriptions(app)
     cli.register_commands(app)
+    register_operations(app)
     return app

@@ -41,7 +41,11 @@ def load_config() -> dict[str, Any]:
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        # hide_parameters: a logged database error must not carry the row's personal data.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not database_url.startswith("sqlite"),
+            "hide_parameters": True,
+        },
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY") or secret,
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_env_int("ACCESS_TOKEN_MINUTES", 15)),
@@ -101,6 +105,19 @@ def load_config() -> dict[str, Any]:
         "RECORD_FAST_PATH": os.environ.get("RECORD_FAST_PATH", "1") != "0",
         # Reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
         "TRUSTED_PROXY_COUNT": _env_int("TRUSTED_PROXY_COUNT", 0),
+        # Operations (backend/operations, backend/ratelimit.py; README's runbook).
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RATE_LIMIT_PREFIX": os.environ.get("RATE_LIMIT_PREFIX", "coproduction"),
+        "CHECK_IN_GUESS_LIMIT": _env_int("CHECK_IN_GUESS_LIMIT", 10),
+        "CHECK_IN_GUESS_WINDOW_SECONDS": _env_int("CHECK_IN_GUESS_WINDOW_SECONDS", 600),
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN") or None,
+        "METRICS_ALLOWED_NETWORKS": os.environ.get(
+            "METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128"
+        ),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Largest request body (413 payload_too_large above it); nginx's client_max_body_size
+        # in deploy/nginx/coproduction.conf is the same.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 1024 * 1024),
         # Personal data: access records are kept at least 2 years (the safety-measure standard
         # asks 1, 2 for large systems); a citizen's export stays downloadable this many hours;
         # an export with more rows than this is made by `flask privacy exports`, not inline.

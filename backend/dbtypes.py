@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -40,3 +41,14 @@ def id_column() -> Mapped[str]:
 def created_at_column() -> Mapped[datetime]:
     """Creation time, set by the injectable clock."""
     return mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+def enum_type(enum_class: type[enum.Enum], name: str, length: int = 16) -> sa.Enum:
+    """A portable enum column stored as its value (VARCHAR, no native type to migrate)."""
+    return sa.Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )

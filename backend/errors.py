@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,3 +73,23 @@ class RateLimited(DomainError):
     def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any) -> None:
         self.retry_after = retry_after
         super().__init__(message, **kwargs)
+
+
+def illegal_transition(
+    *,
+    what: str,
+    field: str,
+    current: enum.Enum,
+    target: enum.Enum,
+    allowed: Sequence[enum.Enum],
+    code: str,
+) -> RuleViolation:
+    """The refusal of a state machine's move (409): it names the moves that are allowed, in the
+    message and under the state's field, so the app can offer them."""
+    named = ", ".join(s.value for s in allowed) or "none"
+    return RuleViolation(
+        f"A {current.value} {what} cannot become {target.value}; allowed: {named}.",
+        code=code,
+        fields={field: [f"Allowed moves from {current.value}: {named}."]},
+        details={"from": current.value, "to": target.value, "allowed": [s.value for s in allowed]},
+    )

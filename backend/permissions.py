@@ -47,6 +47,18 @@ def can_see_municipality(user: User, municipality_id: str | None) -> bool:
     return sees_all_municipalities(user) or user.municipality_id == municipality_id
 
 
+def can_see_row(user: User, row: Any) -> bool:
+    """Whether a user may see a municipality-owned row."""
+    return can_see_municipality(user, row.municipality_id)
+
+
+def can_see_personal_row(user: User, row: Any) -> bool:
+    """A row about one person (`row.user_id`) of a municipality, such as an appointment or a
+    meeting registration: staff of that municipality (and national roles) see it, a citizen
+    only their own."""
+    return can_see_row(user, row) and (user.role != Role.CITIZEN or row.user_id == user.id)
+
+
 def ensure_same_municipality(user: User, row: Any) -> Any:
     """Return the row if the user may see its municipality, else act as if it did not exist."""
     if row is None or not can_see_municipality(user, row.municipality_id):
@@ -115,3 +127,35 @@ def can_see_dispute(
     if user.id in party_user_ids or user.id in mediator_user_ids or user.id in committee_user_ids:
         return True
     return user.role == Role.OFFICIAL and user.municipality_id == dispute.municipality_id
+
+
+def can_see_ticket(user: User, registration: Any) -> bool:
+    """A meeting ticket: its registrant, or the managers of the meeting's municipality."""
+    mine_or_managed = registration.user_id == user.id or can_manage_meetings(
+        user, registration.meeting
+    )
+    return mine_or_managed and can_see_row(user, registration)
+
+
+def can_see_certificate(user: User, certificate: Any) -> bool:
+    """A certificate: a citizen sees their own, staff those of their municipality."""
+    if user.role == Role.CITIZEN:
+        return certificate.user_id == user.id
+    return can_see_row(user, certificate)
+
+
+def can_see_participation(user: User, participation: Any) -> bool:
+    """A participation: the citizen's own; officials of its municipality; national roles."""
+    if user.role == Role.CITIZEN:
+        return participation.user_id == user.id
+    return sees_all_municipalities(user) or (
+        user.role == Role.OFFICIAL and user.municipality_id == participation.municipality_id
+    )
+
+
+def can_see_learner(user: User, user_id: str, municipality_id: str | None) -> bool:
+    """A person's training record (enrolments): the person, the ministry, and officials of the
+    person's municipality."""
+    if user.id == user_id or is_ministry_staff(user):
+        return True
+    return user.role == Role.OFFICIAL and municipality_id == user.municipality_id

@@ -27,6 +27,11 @@ class OutputSchema(ma.Schema):
         ordered = True
 
 
+def enum_field(enum_class: type, **kwargs: Any) -> fields.Enum:
+    """An enum given and shown by its value (the contract lists the values)."""
+    return fields.Enum(enum_class, by_value=True, **kwargs)
+
+
 class SeoulDateTime(fields.AwareDateTime):
     """ISO 8601 with an offset: input must carry one; output is shown in Asia/Seoul."""
 

@@ -16,7 +16,6 @@ from backend.api.errors import error_response
 from backend.api.fastpath import FastAnswer, install_fast_path
 from backend.api.transaction import read_only
 from backend.certification import services
-from backend.certification.ratelimit import TokenBucketLimiter
 from backend.certification.schemas import (
     MAX_VERIFY_TEXT,
     CertificateIssueSchema,
@@ -40,6 +39,7 @@ from backend.errors import RateLimited, ValidationFailed
 from backend.identity.services import get_user_for
 from backend.permissions import Role
 from backend.privacy.models import AccessAction
+from backend.ratelimit import Limiter, token_bucket
 from backend.schemas import PageArgsSchema, page_of
 
 blp = Blueprint(
@@ -266,11 +266,14 @@ def client_address(environ: dict[str, Any], trusted_proxies: int) -> str:
     return chain[max(0, len(chain) - 1 - trusted_proxies)]
 
 
-def _verify_limiter(app: Flask) -> TokenBucketLimiter:
+def _verify_limiter(app: Flask) -> Limiter:
     limiter = app.extensions.get("certificate_verify_limiter")
     if limiter is None:
-        limiter = TokenBucketLimiter(
-            rate=app.config["CERTIFICATE_VERIFY_RATE"], burst=app.config["CERTIFICATE_VERIFY_BURST"]
+        limiter = token_bucket(
+            app,
+            "certificate_verify",
+            rate=app.config["CERTIFICATE_VERIFY_RATE"],
+            burst=app.config["CERTIFICATE_VERIFY_BURST"],
         )
         app.extensions["certificate_verify_limiter"] = limiter
     return limiter

@@ -35,6 +35,15 @@ CORE_MESSAGES: dict[str, tuple[str, str]] = {
         "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         "Too many requests; try again later.",
     ),
+    # answered by the proxy (deploy/nginx/errors/*.json) when no API server answers in time
+    "service_unavailable": (
+        "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+        "The service is briefly unavailable; try again shortly.",
+    ),
+    "gateway_timeout": (
+        "서버 응답이 지연되고 있습니다. 잠시 후 다시 시도해 주세요.",
+        "The server took too long to answer; try again shortly.",
+    ),
     # tokens and login
     "token_missing": ("로그인이 필요합니다.", "A bearer token is required."),
     "token_invalid": ("유효하지 않은 토큰입니다.", "The token is not valid."),

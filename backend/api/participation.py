@@ -8,7 +8,7 @@ import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_smorest import Blueprint
 
 from backend import events
@@ -18,7 +18,7 @@ from backend.api.fastpath import FastAnswer, install_fast_path
 from backend.api.reports import CSV_RESPONSE
 from backend.api.transaction import IDEMPOTENCY_KEY
 from backend.clock import utcnow
-from backend.errors import ValidationFailed
+from backend.errors import RateLimited, ValidationFailed
 from backend.extensions import db
 from backend.idempotency.services import answer_write, key_read, request_fingerprint
 from backend.identity.services import session_caller, session_caller_read
@@ -71,6 +71,7 @@ from backend.permissions import ALL_ROLES, Role
 from backend.privacy.assurance import ensure_level
 from backend.privacy.models import AccessAction
 from backend.privacy.schemas import exportable
+from backend.ratelimit import check_in_guesses
 from backend.rawsql import RawConnection, Read, Write
 from backend.schemas import PageArgsSchema, page_of
 
@@ -248,6 +249,9 @@ def check_in(data: dict[str, Any], activity_id: str) -> Any:
     """Check in at the venue with the code shown there (from 30 minutes before the start to
     the end; once)."""
     actor = current_caller()
+    wait = check_in_guesses(current_app).retry_after(f"{actor.id}:{activity_id}")
+    if wait:
+        raise RateLimited("Too many check-in attempts; try again later.", retry_after=wait)
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
     return services.check_in(actor=actor, activity=activity, code=data["code"])
 

@@ -14,6 +14,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, requires
+from backend.ministry.indicators import indicator_report
 from backend.participation import reports
 from backend.participation.schemas import (
     IndicatorArgsSchema,
@@ -147,7 +148,7 @@ def indicators(args: dict[str, Any]) -> Any:
     building, promotion, transparency and residents' satisfaction."""
     wants_csv = csv_requested(args)
     args.pop("format")
-    items = reports.indicator_report(viewer=current_caller(), **args)
+    items = indicator_report(viewer=current_caller(), **args)
     if not wants_csv:
         return {"year": args.get("year"), "items": items}
     columns = [

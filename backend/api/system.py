@@ -12,6 +12,7 @@ from marshmallow import fields
 from backend.api.auth import public
 from backend.api.contract import render_openapi
 from backend.extensions import db
+from backend.ratelimit import redis_ready
 from backend.schemas import OutputSchema
 
 blp = Blueprint("system", __name__, description="Health probes")
@@ -32,14 +33,21 @@ def healthz() -> Any:
 @blp.route("/readyz", methods=["GET"])
 @public
 @blp.response(200, HealthSchema)
-@blp.alt_response(503, schema=HealthSchema, description="The database is unreachable.")
+@blp.alt_response(
+    503,
+    schema=HealthSchema,
+    description="A dependency is unreachable: `database_unreachable` or `redis_unreachable`.",
+)
 def readyz() -> Any:
-    """The database answers; 503 otherwise, so a balancer stops sending traffic here."""
+    """The database (and Redis, when configured) answers; 503 otherwise, naming the one that
+    failed, so a balancer stops sending traffic here."""
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
         return {"status": "database_unreachable"}, 503
+    if redis_ready(current_app) is False:
+        return {"status": "redis_unreachable"}, 503
     return {"status": "ok"}
 
 

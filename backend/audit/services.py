@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -16,6 +16,10 @@ from backend.rawsql import Write
 if TYPE_CHECKING:
     from backend.identity.models import User
 
+
+T = TypeVar("T")
+#: `save_and_audit`'s default: the row's own municipality.
+_ROWS_MUNICIPALITY: Any = object()
 
 #: Built once; the log is append-only, so a Core INSERT is all a write needs.
 _INSERT_ENTRY = sa.insert(AuditEntry.__table__)
@@ -81,3 +85,31 @@ def list_audit_entries(
         },
     )
     return paginate(query, AuditEntry.id, limit=limit, cursor=cursor)
+
+
+def save_and_audit(
+    row: T,
+    *,
+    actor: User | None,
+    action: str,
+    target_type: str,
+    municipality_id: str | None = _ROWS_MUNICIPALITY,
+    details: dict[str, Any] | None = None,
+) -> T:
+    """Add the row (a no-op if the session has it), flush it, and audit the change to it.
+
+    The entry's target is the row; its municipality is the row's unless one is given.
+    """
+    db.session.add(row)
+    db.session.flush()
+    if municipality_id is _ROWS_MUNICIPALITY:
+        municipality_id = getattr(row, "municipality_id", None)
+    record_audit(
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=row.id,  # type: ignore[attr-defined]
+        municipality_id=municipality_id,
+        details=details,
+    )
+    return row

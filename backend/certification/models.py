@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.clock import SEOUL, utcnow
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 from backend.identity.models import Municipality, User
 
@@ -52,17 +52,6 @@ class KeyStatus(enum.StrEnum):
     RETIRED = "retired"
 
 
-def _enum(enum_class: type[enum.Enum], name: str, length: int = 24) -> sa.Enum:
-    return sa.Enum(
-        enum_class,
-        name=name,
-        values_callable=lambda e: [member.value for member in e],
-        native_enum=False,
-        length=length,
-        create_constraint=False,
-    )
-
-
 class CertificationCriteria(db.Model):
     """What a citizen of a municipality must do to be certified, and what the certificate gives."""
 
@@ -79,7 +68,9 @@ class CertificationCriteria(db.Model):
     municipality_id: Mapped[str] = mapped_column(
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
-    kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind, "certificate_kind"))
+    kind: Mapped[CertificateKind] = mapped_column(
+        enum_type(CertificateKind, "certificate_kind", 24)
+    )
     #: At least this many confirmed participations ...
     min_participations: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     #: ... covering at least this many different stages ...
@@ -144,12 +135,14 @@ class Certificate(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
     user_id: Mapped[str] = mapped_column(sa.String(26), sa.ForeignKey("users.id"), nullable=False)
-    kind: Mapped[CertificateKind] = mapped_column(_enum(CertificateKind, "certificate_kind"))
+    kind: Mapped[CertificateKind] = mapped_column(
+        enum_type(CertificateKind, "certificate_kind", 24)
+    )
     status: Mapped[CertificateStatus] = mapped_column(
-        _enum(CertificateStatus, "certificate_status", 16), nullable=False
+        enum_type(CertificateStatus, "certificate_status", 16), nullable=False
     )
     issue_reason: Mapped[IssueReason] = mapped_column(
-        _enum(IssueReason, "certificate_issue_reason", 16), nullable=False
+        enum_type(IssueReason, "certificate_issue_reason", 16), nullable=False
     )
     benefits: Mapped[list[str]] = mapped_column(sa.JSON, nullable=False, default=list)
     #: The masked name signed into the token (e.g. 홍*동).
@@ -218,7 +211,7 @@ class CertificateSigningKey(db.Model):
 
     id: Mapped[str] = id_column()
     kid: Mapped[str] = mapped_column(sa.String(8), nullable=False, unique=True)
-    status: Mapped[KeyStatus] = mapped_column(_enum(KeyStatus, "signing_key_status", 16))
+    status: Mapped[KeyStatus] = mapped_column(enum_type(KeyStatus, "signing_key_status", 16))
     public_jwk: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
     #: AES-256-GCM blob from keys.encrypt_private_key; the master key is never stored.
     encrypted_private_key: Mapped[str] = mapped_column(sa.Text, nullable=False)

@@ -9,19 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.clock import SEOUL, seoul_today
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 from backend.identity.models import User
-
-
-def _enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(
-        enum_class,
-        name=name,
-        values_callable=lambda e: [member.value for member in e],
-        native_enum=False,
-        length=16,
-    )
 
 
 class AppointmentRole(enum.StrEnum):
@@ -134,7 +124,7 @@ class Appointment(db.Model):
     municipality_id: Mapped[str] = mapped_column(sa.String(26), nullable=False)
     user_id: Mapped[str] = mapped_column(sa.String(26), sa.ForeignKey("users.id"), nullable=False)
     role: Mapped[AppointmentRole] = mapped_column(
-        _enum(AppointmentRole, "appointment_role"), nullable=False
+        enum_type(AppointmentRole, "appointment_role"), nullable=False
     )
     term_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
     #: The last day of the term as appointed.
@@ -216,7 +206,7 @@ class Meeting(db.Model):
     project_id: Mapped[str | None] = mapped_column(
         sa.String(26), sa.ForeignKey("projects.id"), index=True
     )
-    stage: Mapped[Stage | None] = mapped_column(_enum(Stage, "meeting_stage"))
+    stage: Mapped[Stage | None] = mapped_column(enum_type(Stage, "meeting_stage"))
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     agenda: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
     place: Mapped[str | None] = mapped_column(sa.String(200))
@@ -231,7 +221,7 @@ class Meeting(db.Model):
     #: Everyone of the municipality may register from here on.
     general_opens_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     status: Mapped[MeetingStatus] = mapped_column(
-        _enum(MeetingStatus, "meeting_status"), nullable=False, default=MeetingStatus.SCHEDULED
+        enum_type(MeetingStatus, "meeting_status"), nullable=False, default=MeetingStatus.SCHEDULED
     )
     #: iCalendar SEQUENCE: raised on every change a calendar must pick up.
     sequence: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -308,11 +298,13 @@ class Registration(db.Model):
     )
     municipality_id: Mapped[str] = mapped_column(sa.String(26), nullable=False)
     user_id: Mapped[str] = mapped_column(sa.String(26), sa.ForeignKey("users.id"), nullable=False)
-    tier: Mapped[PriorityTier] = mapped_column(_enum(PriorityTier, "priority_tier"), nullable=False)
+    tier: Mapped[PriorityTier] = mapped_column(
+        enum_type(PriorityTier, "priority_tier"), nullable=False
+    )
     #: The tier's rank (0 = member), stored so the waitlist is one indexed ordering.
     priority: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     status: Mapped[RegistrationStatus] = mapped_column(
-        _enum(RegistrationStatus, "registration_status"), nullable=False
+        enum_type(RegistrationStatus, "registration_status"), nullable=False
     )
     created_at: Mapped[datetime] = created_at_column()
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

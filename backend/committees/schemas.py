@@ -24,6 +24,7 @@ from backend.schemas import (
     SeoulDate,
     SeoulDateTime,
     Text,
+    enum_field,
 )
 
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -51,10 +52,6 @@ def Day(**kwargs: Any) -> SeoulDate:
     return SeoulDate(
         validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)), **kwargs
     )
-
-
-def _enum(enum_class: type, **kwargs: Any) -> fields.Enum:
-    return fields.Enum(enum_class, by_value=True, **kwargs)
 
 
 # ---- committees -------------------------------------------------------------------------------
@@ -111,7 +108,7 @@ class CommitteeListArgsSchema(PageArgsSchema):
 
 class AppointmentCreateSchema(InputSchema):
     user_id = Id(required=True, metadata={"description": "The citizen to appoint."})
-    role = _enum(AppointmentRole, load_default=AppointmentRole.MEMBER)
+    role = enum_field(AppointmentRole, load_default=AppointmentRole.MEMBER)
     term_start = Day(required=True)
     term_end = Day(
         load_default=None,
@@ -138,13 +135,13 @@ class AppointmentSchema(OutputSchema):
     committee_id = Id(required=True)
     committee_name = fields.String(required=True)
     member = fields.Nested(UserPublicSchema, attribute="user", required=True)
-    role = _enum(AppointmentRole, required=True)
+    role = enum_field(AppointmentRole, required=True)
     term_start = SeoulDate(required=True)
     term_end = SeoulDate(required=True)
     last_day = SeoulDate(
         attribute="effective_end", required=True, metadata={"description": _LAST_DAY_HELP}
     )
-    status = _enum(AppointmentStatus, required=True, metadata={"description": _STATUS_HELP})
+    status = enum_field(AppointmentStatus, required=True, metadata={"description": _STATUS_HELP})
     appointed_by = fields.Nested(UserPublicSchema, allow_none=True)
     appointed_at = SeoulDateTime(attribute="created_at", required=True)
     dismissed_at = SeoulDateTime(allow_none=True)
@@ -157,20 +154,20 @@ class MyAppointmentSchema(OutputSchema):
 
     id = Id(required=True)
     committee = fields.Nested(CommitteeBriefSchema, required=True)
-    role = _enum(AppointmentRole, required=True)
+    role = enum_field(AppointmentRole, required=True)
     term_start = SeoulDate(required=True)
     term_end = SeoulDate(required=True)
     last_day = SeoulDate(
         attribute="effective_end", required=True, metadata={"description": _LAST_DAY_HELP}
     )
-    status = _enum(AppointmentStatus, required=True, metadata={"description": _STATUS_HELP})
+    status = enum_field(AppointmentStatus, required=True, metadata={"description": _STATUS_HELP})
     appointed_at = SeoulDateTime(attribute="created_at", required=True)
     dismissed_at = SeoulDateTime(allow_none=True)
     dismissal_reason = fields.String(allow_none=True)
 
 
 class AppointmentListArgsSchema(PageArgsSchema):
-    status = _enum(AppointmentStatus, load_default=None)
+    status = enum_field(AppointmentStatus, load_default=None)
 
 
 # ---- meetings ---------------------------------------------------------------------------------
@@ -207,7 +204,7 @@ class MeetingCreateSchema(InputSchema):
     )
     priority_opens_at = When(required=True, metadata={"description": _PRIORITY_HELP})
     general_opens_at = When(required=True, metadata={"description": _GENERAL_HELP})
-    stage = _enum(
+    stage = enum_field(
         Stage,
         load_default=None,
         allow_none=True,
@@ -230,7 +227,7 @@ class MeetingUpdateSchema(InputSchema):
     )
     priority_opens_at = When(metadata={"description": _PRIORITY_HELP})
     general_opens_at = When(metadata={"description": _GENERAL_HELP})
-    stage = _enum(Stage, allow_none=True)
+    stage = enum_field(Stage, allow_none=True)
 
 
 class MeetingCancelSchema(InputSchema):
@@ -247,7 +244,7 @@ class MeetingSchema(OutputSchema):
     committee_id = Id(required=True)
     municipality_id = Id(required=True)
     project_id = Id(allow_none=True)
-    stage = _enum(Stage, allow_none=True)
+    stage = enum_field(Stage, allow_none=True)
     title = fields.String(required=True)
     agenda = fields.String(required=True)
     place = fields.String(allow_none=True)
@@ -258,7 +255,7 @@ class MeetingSchema(OutputSchema):
     reserved_seats = fields.Integer(required=True, metadata={"description": _RESERVED_HELP})
     priority_opens_at = SeoulDateTime(required=True)
     general_opens_at = SeoulDateTime(required=True)
-    status = _enum(
+    status = enum_field(
         MeetingStatus,
         required=True,
         metadata={"description": "`changed` after any change; `held` once minutes are attached."},
@@ -286,11 +283,11 @@ class MeetingBriefSchema(OutputSchema):
     ends_at = SeoulDateTime(required=True)
     place = fields.String(allow_none=True)
     online_url = fields.String(allow_none=True)
-    status = _enum(MeetingStatus, required=True)
+    status = enum_field(MeetingStatus, required=True)
 
 
 class CommitteeMeetingListArgsSchema(PageArgsSchema):
-    status = _enum(MeetingStatus, load_default=None)
+    status = enum_field(MeetingStatus, load_default=None)
     upcoming = fields.Boolean(
         load_default=False, metadata={"description": "Only meetings that have not ended."}
     )
@@ -315,8 +312,8 @@ class RegistrationSelfSchema(OutputSchema):
 
     id = Id(required=True)
     meeting = fields.Nested(MeetingBriefSchema, required=True)
-    status = _enum(RegistrationStatus, required=True)
-    tier = _enum(PriorityTier, required=True, metadata={"description": _TIER_HELP})
+    status = enum_field(RegistrationStatus, required=True)
+    tier = enum_field(PriorityTier, required=True, metadata={"description": _TIER_HELP})
     waitlist_position = fields.Integer(allow_none=True, metadata={"description": _POSITION_HELP})
     ticket = fields.String(
         allow_none=True,
@@ -339,8 +336,8 @@ class RegistrationStaffSchema(OutputSchema):
     id = Id(required=True)
     meeting_id = Id(required=True)
     attendee = fields.Nested(UserPublicSchema, attribute="user", required=True)
-    status = _enum(RegistrationStatus, required=True)
-    tier = _enum(PriorityTier, required=True, metadata={"description": _TIER_HELP})
+    status = enum_field(RegistrationStatus, required=True)
+    tier = enum_field(PriorityTier, required=True, metadata={"description": _TIER_HELP})
     waitlist_position = fields.Integer(allow_none=True, metadata={"description": _POSITION_HELP})
     created_at = SeoulDateTime(required=True)
     confirmed_at = SeoulDateTime(allow_none=True)
@@ -351,7 +348,7 @@ class RegistrationStaffSchema(OutputSchema):
 
 
 class RegistrationListArgsSchema(PageArgsSchema):
-    status = _enum(RegistrationStatus, load_default=None)
+    status = enum_field(RegistrationStatus, load_default=None)
 
 
 class CheckInSchema(InputSchema):

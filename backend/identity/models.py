@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 from backend.permissions import Role
 
@@ -43,13 +43,7 @@ class User(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), index=False
     )
     role: Mapped[Role] = mapped_column(
-        sa.Enum(
-            Role,
-            name="user_role",
-            values_callable=lambda e: [r.value for r in e],
-            native_enum=False,
-            length=16,
-        ),
+        enum_type(Role, "user_role"),
         nullable=False,
     )
     #: Stored lower-case so that logins are case-insensitive.

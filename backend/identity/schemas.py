@@ -8,7 +8,15 @@ from backend.permissions import STAFF_ROLES, Role
 from backend.privacy.fields import MaskedEmail, MaskedName, MaskedPhone
 from backend.privacy.models import ConsentChannel
 from backend.privacy.schemas import ConsentDecisionSchema
-from backend.schemas import Id, InputSchema, OutputSchema, PageArgsSchema, SeoulDateTime, Text
+from backend.schemas import (
+    Id,
+    InputSchema,
+    OutputSchema,
+    PageArgsSchema,
+    SeoulDateTime,
+    Text,
+    enum_field,
+)
 
 LOCALES = ("ko", "en")
 _PASSWORD = {
@@ -68,13 +76,12 @@ class RegisterSchema(_AccountFields):
             "seen; every required purpose must be granted."
         },
     )
-    consent_channel = fields.Enum(ConsentChannel, by_value=True, load_default=ConsentChannel.APP)
+    consent_channel = enum_field(ConsentChannel, load_default=ConsentChannel.APP)
 
 
 class StaffCreateSchema(_AccountFields):
-    role = fields.Enum(
+    role = enum_field(
         Role,
-        by_value=True,
         required=True,
         validate=validate.OneOf(sorted(STAFF_ROLES, key=lambda r: r.value)),
     )
@@ -82,7 +89,7 @@ class StaffCreateSchema(_AccountFields):
 
 
 class UserUpdateSchema(InputSchema):
-    role = fields.Enum(Role, by_value=True)
+    role = enum_field(Role)
     municipality_id = Id(allow_none=True)
     is_active = fields.Boolean()
     display_name = Text(50, min_length=1)
@@ -121,7 +128,7 @@ class UserSelfSchema(OutputSchema):
 
     id = Id(required=True)
     display_name = fields.String(required=True)
-    role = fields.Enum(Role, by_value=True, required=True)
+    role = enum_field(Role, required=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     locale = fields.String(required=True)
@@ -139,7 +146,7 @@ class UserStaffSchema(UserPublicSchema):
     """What staff see of an account they manage: name, e-mail and phone masked like everywhere
     else; an account is managed by its id, and its owner corrects their own contact data."""
 
-    role = fields.Enum(Role, by_value=True, required=True)
+    role = enum_field(Role, required=True)
     email = MaskedEmail(allow_none=True)
     phone = MaskedPhone(allow_none=True)
     locale = fields.String(required=True)
@@ -151,7 +158,7 @@ class UserStaffSchema(UserPublicSchema):
 
 
 class UserListArgsSchema(PageArgsSchema):
-    role = fields.Enum(Role, by_value=True, load_default=None)
+    role = enum_field(Role, load_default=None)
     municipality_id = Id(load_default=None)
     q = Text(
         254,

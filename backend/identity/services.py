@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import save_and_audit
 from backend.clock import seoul_date, utcnow
 from backend.errors import (
     Conflict,
@@ -71,13 +71,11 @@ def create_municipality(
             fields={"code": ["Already in use."]},
         )
     municipality = Municipality(code=code, name=name, name_en=name_en, region=region)
-    db.session.add(municipality)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        municipality,
         actor=actor,
         action="municipality.create",
         target_type="municipality",
-        target_id=municipality.id,
         municipality_id=municipality.id,
         details={"code": code, "name": name},
     )
@@ -208,11 +206,11 @@ def create_staff_user(
         municipality_id=municipality_id,
         locale=locale,
     )
-    record_audit(
+    save_and_audit(
+        user,
         actor=actor,
         action="user.create",
         target_type="user",
-        target_id=user.id,
         municipality_id=municipality_id,
         details={"role": role.value},
     )
@@ -291,15 +289,7 @@ def update_user(
             changes[name] = value.value if isinstance(value, Role) else value
             setattr(user, name, value)
     if changes:
-        db.session.flush()
-        record_audit(
-            actor=actor,
-            action="user.update",
-            target_type="user",
-            target_id=user.id,
-            municipality_id=user.municipality_id,
-            details=changes,
-        )
+        save_and_audit(user, actor=actor, action="user.update", target_type="user", details=changes)
     return user
 
 
@@ -313,13 +303,7 @@ def delete_user(*, actor: User, user: User) -> None:
 
     # One deletion for everyone: the same erasure as a citizen's own (README "Personal data").
     erase_account(user=user, actor=actor)
-    record_audit(
-        actor=actor,
-        action="user.delete",
-        target_type="user",
-        target_id=user.id,
-        municipality_id=user.municipality_id,
-    )
+    save_and_audit(user, actor=actor, action="user.delete", target_type="user")
 
 
 # ---- login sessions -------------------------------------------------------------------------

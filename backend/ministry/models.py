@@ -13,10 +13,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 from backend.identity.models import User
-from backend.participation.models import Project, TrainingLevel, enum_type
+from backend.participation.models import Project, TrainingLevel
 
 
 def _fk(target: str, *, nullable: bool = False, ondelete: str | None = None) -> Mapped:

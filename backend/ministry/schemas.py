@@ -26,14 +26,11 @@ from backend.schemas import (
     SeoulDate,
     SeoulDateTime,
     Text,
+    enum_field,
 )
 
 _YEAR = validate.Range(min=2000, max=2100)
 _CONTEST_YEAR = validate.Range(min=2015, max=2100)
-
-
-def _enum(enum_class: type, **kwargs: object) -> fields.Enum:
-    return fields.Enum(enum_class, by_value=True, **kwargs)
 
 
 def _url(**kwargs: object) -> fields.Url:
@@ -112,7 +109,7 @@ class FollowUpSchema(OutputSchema):
     case_id = Id(required=True)
     year = fields.Integer(required=True)
     still_running = fields.Boolean(required=True)
-    still_running_source = _enum(Source, required=True)
+    still_running_source = enum_field(Source, required=True)
     ordinance_enacted = fields.Boolean(required=True)
     dedicated_department = fields.Boolean(required=True)
     trainings = fields.Integer(required=True)
@@ -124,7 +121,7 @@ class FollowUpSchema(OutputSchema):
     exchanges = fields.Integer(required=True)
     resident_satisfaction = fields.Float(allow_none=True, required=True)
     resident_satisfaction_responses = fields.Integer(required=True)
-    resident_satisfaction_source = _enum(Source, allow_none=True, required=True)
+    resident_satisfaction_source = enum_field(Source, allow_none=True, required=True)
     note = fields.String(required=True)
     created_at = SeoulDateTime(required=True)
 
@@ -161,8 +158,8 @@ class FollowUpReportSchema(OutputSchema):
 
 class MediationMemberCreateSchema(InputSchema):
     user_id = Id(required=True)
-    role = _enum(MemberRole, load_default=MemberRole.MEMBER)
-    qualification = _enum(Qualification, required=True)
+    role = enum_field(MemberRole, load_default=MemberRole.MEMBER)
+    qualification = enum_field(Qualification, required=True)
     affiliation = Text(200, min_length=1, required=True)
     years_of_experience = fields.Integer(load_default=None, validate=validate.Range(0, 80))
     appointed_on = SeoulDate(load_default=None)
@@ -172,8 +169,8 @@ class MediationMemberSchema(OutputSchema):
     id = Id(required=True)
     user_id = Id(required=True)
     display_name = MaskedName(required=True)
-    role = _enum(MemberRole, required=True)
-    qualification = _enum(Qualification, required=True)
+    role = enum_field(MemberRole, required=True)
+    qualification = enum_field(Qualification, required=True)
     affiliation = fields.String(required=True)
     years_of_experience = fields.Integer(allow_none=True, required=True)
     appointed_on = SeoulDate(required=True)
@@ -190,7 +187,7 @@ class MediationCommitteeSchema(OutputSchema):
 
 class ExternalPartySchema(InputSchema):
     name = Text(200, min_length=1, required=True)
-    kind = _enum(
+    kind = enum_field(
         PartyKind,
         required=True,
         validate=validate.OneOf([PartyKind.RESIDENTS_GROUP, PartyKind.COMPANY, PartyKind.CITIZEN]),
@@ -216,7 +213,7 @@ class DisputeCreateSchema(InputSchema):
 
 
 class DisputeListArgsSchema(PageArgsSchema):
-    state = _enum(DisputeState, load_default=None)
+    state = enum_field(DisputeState, load_default=None)
 
 
 class DisputeAcceptSchema(InputSchema):
@@ -253,8 +250,8 @@ class DisputeHearingCreateSchema(InputSchema):
 class DisputePartySchema(OutputSchema):
     user_id = Id(allow_none=True, required=True)
     name = fields.String(required=True)
-    side = _enum(Side, required=True)
-    kind = _enum(PartyKind, required=True)
+    side = enum_field(Side, required=True)
+    kind = enum_field(PartyKind, required=True)
 
 
 class DisputeDocumentSchema(OutputSchema):
@@ -285,10 +282,10 @@ class DisputeSchema(OutputSchema):
     project_id = Id(required=True)
     project_title = fields.String(required=True, attribute="project.title")
     filed_by_id = Id(required=True)
-    filer_side = _enum(Side, required=True)
+    filer_side = enum_field(Side, required=True)
     subject = fields.String(required=True)
     claims = fields.String(required=True)
-    state = _enum(DisputeState, required=True)
+    state = enum_field(DisputeState, required=True)
     allowed_moves = fields.List(fields.String(), required=True)
     deadline = SeoulDate(allow_none=True, required=True)
     outcome = fields.String(allow_none=True, required=True)
@@ -305,9 +302,9 @@ class DisputeSchema(OutputSchema):
 
 class CourseCreateSchema(InputSchema):
     title = Text(200, min_length=1, required=True)
-    level = _enum(TrainingLevel, required=True)
-    audience = _enum(CourseAudience, required=True)
-    host = _enum(CourseHost, required=True)
+    level = enum_field(TrainingLevel, required=True)
+    audience = enum_field(CourseAudience, required=True)
+    host = enum_field(CourseHost, required=True)
     region = Text(50, load_default=None, allow_none=True)
     place = Text(200, min_length=1, required=True)
     description = Text(5000, multiline=True, load_default="")
@@ -317,16 +314,16 @@ class CourseCreateSchema(InputSchema):
 
 
 class CourseListArgsSchema(PageArgsSchema):
-    level = _enum(TrainingLevel, load_default=None)
+    level = enum_field(TrainingLevel, load_default=None)
     year = fields.Integer(load_default=None, validate=_YEAR)
 
 
 class CourseSchema(OutputSchema):
     id = Id(required=True)
     title = fields.String(required=True)
-    level = _enum(TrainingLevel, required=True)
-    audience = _enum(CourseAudience, required=True)
-    host = _enum(CourseHost, required=True)
+    level = enum_field(TrainingLevel, required=True)
+    audience = enum_field(CourseAudience, required=True)
+    host = enum_field(CourseHost, required=True)
     region = fields.String(allow_none=True, required=True)
     place = fields.String(required=True)
     description = fields.String(required=True)
@@ -351,7 +348,7 @@ class EnrolmentSchema(OutputSchema):
     course_id = Id(required=True)
     user_id = Id(required=True)
     municipality_id = Id(allow_none=True, required=True)
-    status = _enum(EnrolmentStatus, required=True)
+    status = enum_field(EnrolmentStatus, required=True)
     attended_days = fields.List(fields.Integer(), required=True)
     completed_at = SeoulDateTime(allow_none=True, required=True)
     rating = fields.Integer(allow_none=True, required=True)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 
 
@@ -128,17 +128,6 @@ class ExchangePartner(enum.StrEnum):
     RESIDENTS_ASSOCIATION = "residents_association"  # 주민자치회
     VILLAGE_COMMUNITY = "village_community"  # 마을공동체
     PRIVATE_PARTNER = "private_partner"  # 사업에 참여하는 민간 주체
-
-
-def enum_type(enum_class: type[enum.Enum], name: str, length: int = 16) -> sa.Enum:
-    """A portable enum column stored as its value (VARCHAR, no native type to migrate)."""
-    return sa.Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        length=length,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 def _municipality_fk() -> Mapped[str]:

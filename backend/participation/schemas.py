@@ -28,14 +28,11 @@ from backend.schemas import (
     SeoulDate,
     SeoulDateTime,
     Text,
+    enum_field,
 )
 
 _HOURS = validate.Range(min=0, max=100)
 _YEAR = validate.Range(min=2000, max=2100)
-
-
-def _enum(enum_class: type, **kwargs: object) -> fields.Enum:
-    return fields.Enum(enum_class, by_value=True, **kwargs)
 
 
 class _DatesInOrder:
@@ -56,34 +53,34 @@ class _DatesInOrder:
 class ProjectCreateSchema(_DatesInOrder, InputSchema):
     title = Text(200, min_length=1, required=True, metadata={"example": "안심 귀갓길 만들기"})
     summary = Text(5000, load_default="")
-    field = _enum(ProjectField, required=True)
+    field = enum_field(ProjectField, required=True)
     starts_on = SeoulDate(required=True)
     ends_on = SeoulDate(required=True)
-    status = _enum(ProjectStatus, load_default=ProjectStatus.DRAFT)
-    visibility = _enum(Visibility, load_default=Visibility.PUBLIC)
+    status = enum_field(ProjectStatus, load_default=ProjectStatus.DRAFT)
+    visibility = enum_field(Visibility, load_default=Visibility.PUBLIC)
 
 
 class ProjectUpdateSchema(_DatesInOrder, InputSchema):
     title = Text(200, min_length=1)
     summary = Text(5000)
-    field = _enum(ProjectField)
+    field = enum_field(ProjectField)
     starts_on = SeoulDate()
     ends_on = SeoulDate()
-    status = _enum(ProjectStatus)
-    visibility = _enum(Visibility)
+    status = enum_field(ProjectStatus)
+    visibility = enum_field(Visibility)
 
 
 class StageSchema(OutputSchema):
-    stage = _enum(Stage, required=True)
+    stage = enum_field(Stage, required=True)
     starts_on = SeoulDate(allow_none=True)
     ends_on = SeoulDate(allow_none=True)
-    status = _enum(StageStatus, required=True)
-    mode = _enum(
+    status = enum_field(StageStatus, required=True)
+    mode = enum_field(
         StageMode,
         required=True,
         metadata={"description": "Effective mode: the override if any, else derived."},
     )
-    derived_mode = _enum(
+    derived_mode = enum_field(
         StageMode,
         required=True,
         metadata={
@@ -104,11 +101,11 @@ class ProjectSchema(OutputSchema):
     municipality_id = Id(required=True)
     title = fields.String(required=True)
     summary = fields.String(required=True)
-    field = _enum(ProjectField, required=True)
+    field = enum_field(ProjectField, required=True)
     starts_on = SeoulDate(required=True)
     ends_on = SeoulDate(required=True)
-    status = _enum(ProjectStatus, required=True)
-    visibility = _enum(Visibility, required=True)
+    status = enum_field(ProjectStatus, required=True)
+    visibility = enum_field(Visibility, required=True)
     created_at = SeoulDateTime(required=True)
 
 
@@ -119,8 +116,8 @@ class ProjectDetailSchema(ProjectSchema):
 
 
 class ProjectListArgsSchema(PageArgsSchema):
-    status = _enum(ProjectStatus, load_default=None)
-    field = _enum(ProjectField, load_default=None)
+    status = enum_field(ProjectStatus, load_default=None)
+    field = enum_field(ProjectField, load_default=None)
     year = fields.Integer(
         load_default=None,
         validate=_YEAR,
@@ -133,11 +130,11 @@ class ProjectListArgsSchema(PageArgsSchema):
 class StageUpdateSchema(_DatesInOrder, InputSchema):
     starts_on = SeoulDate()
     ends_on = SeoulDate()
-    status = _enum(StageStatus)
+    status = enum_field(StageStatus)
 
 
 class ModeOverrideSchema(InputSchema):
-    mode = _enum(
+    mode = enum_field(
         StageMode,
         required=True,
         allow_none=True,
@@ -147,7 +144,7 @@ class ModeOverrideSchema(InputSchema):
 
 
 class GovernmentWorkCreateSchema(InputSchema):
-    stage = _enum(Stage, required=True)
+    stage = enum_field(Stage, required=True)
     title = Text(200, min_length=1, required=True, metadata={"example": "CCTV 설치 계획 수립"})
     description = Text(5000, load_default="")
     performed_on = SeoulDate(load_default=None, allow_none=True)
@@ -156,7 +153,7 @@ class GovernmentWorkCreateSchema(InputSchema):
 class GovernmentWorkSchema(OutputSchema):
     id = Id(required=True)
     project_id = Id(required=True)
-    stage = _enum(Stage, required=True)
+    stage = enum_field(Stage, required=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
     performed_on = SeoulDate(allow_none=True)
@@ -165,16 +162,16 @@ class GovernmentWorkSchema(OutputSchema):
 
 
 class GovernmentWorkListArgsSchema(PageArgsSchema):
-    stage = _enum(Stage, load_default=None)
+    stage = enum_field(Stage, load_default=None)
 
 
 # ---- activities -----------------------------------------------------------------------------
 
 
 class ActivityCreateSchema(InputSchema):
-    stage = _enum(Stage, required=True)
-    kind = _enum(ActivityKind, required=True)
-    training_level = _enum(
+    stage = enum_field(Stage, required=True)
+    kind = enum_field(ActivityKind, required=True)
+    training_level = enum_field(
         TrainingLevel,
         load_default=None,
         allow_none=True,
@@ -206,7 +203,7 @@ class ActivityCreateSchema(InputSchema):
 
 
 class ActivityUpdateSchema(InputSchema):
-    training_level = _enum(TrainingLevel)
+    training_level = enum_field(TrainingLevel)
     title = Text(200, min_length=1)
     description = Text(5000)
     place = Text(200)
@@ -219,17 +216,17 @@ class ActivityUpdateSchema(InputSchema):
 class ProjectBriefSchema(OutputSchema):
     id = Id(required=True)
     title = fields.String(required=True)
-    field = _enum(ProjectField, required=True)
-    status = _enum(ProjectStatus, required=True)
+    field = enum_field(ProjectField, required=True)
+    status = enum_field(ProjectStatus, required=True)
 
 
 class ActivitySchema(OutputSchema):
     id = Id(required=True)
     project_id = Id(required=True)
     municipality_id = Id(required=True)
-    stage = _enum(Stage, required=True)
-    kind = _enum(ActivityKind, required=True)
-    training_level = _enum(TrainingLevel, allow_none=True)
+    stage = enum_field(Stage, required=True)
+    kind = enum_field(ActivityKind, required=True)
+    training_level = enum_field(TrainingLevel, allow_none=True)
     title = fields.String(required=True)
     description = fields.String(required=True)
     place = fields.String(allow_none=True)
@@ -244,9 +241,9 @@ class ActivitySchema(OutputSchema):
 
 
 class ActivityListArgsSchema(PageArgsSchema):
-    stage = _enum(Stage, load_default=None)
-    kind = _enum(ActivityKind, load_default=None)
-    field = _enum(ProjectField, load_default=None)
+    stage = enum_field(Stage, load_default=None)
+    kind = enum_field(ActivityKind, load_default=None)
+    field = enum_field(ProjectField, load_default=None)
     project_id = Id(load_default=None)
     date_from = SeoulDate(load_default=None, metadata={"description": "Ending on or after."})
     date_to = SeoulDate(load_default=None, metadata={"description": "Starting on or before."})
@@ -257,8 +254,8 @@ class ActivityListArgsSchema(PageArgsSchema):
 
 
 class ProjectActivityListArgsSchema(PageArgsSchema):
-    stage = _enum(Stage, load_default=None)
-    kind = _enum(ActivityKind, load_default=None)
+    stage = enum_field(Stage, load_default=None)
+    kind = enum_field(ActivityKind, load_default=None)
     open_seats = fields.Boolean(load_default=None)
 
 
@@ -298,8 +295,8 @@ class JoinSchema(InputSchema):
 class ActivityBriefSchema(OutputSchema):
     id = Id(required=True)
     title = fields.String(required=True)
-    kind = _enum(ActivityKind, required=True)
-    training_level = _enum(TrainingLevel, allow_none=True)
+    kind = enum_field(ActivityKind, required=True)
+    training_level = enum_field(TrainingLevel, allow_none=True)
     starts_at = SeoulDateTime(required=True)
     ends_at = SeoulDateTime(required=True)
     place = fields.String(allow_none=True)
@@ -310,8 +307,8 @@ class ParticipationSchema(OutputSchema):
     activity_id = Id(required=True)
     project_id = Id(required=True)
     user_id = Id(required=True)
-    stage = _enum(Stage, required=True)
-    status = _enum(ParticipationStatus, required=True)
+    stage = enum_field(Stage, required=True)
+    status = enum_field(ParticipationStatus, required=True)
     hours = fields.Float(allow_none=True, metadata={"description": "Set when confirmed."})
     registered_at = SeoulDateTime(required=True)
     attended_at = SeoulDateTime(allow_none=True)
@@ -337,12 +334,12 @@ class ParticipationStaffSchema(ParticipationSchema):
 
 
 class ParticipationListArgsSchema(PageArgsSchema):
-    status = _enum(ParticipationStatus, load_default=None)
+    status = enum_field(ParticipationStatus, load_default=None)
 
 
 class MyParticipationListArgsSchema(PageArgsSchema):
-    stage = _enum(Stage, load_default=None)
-    status = _enum(ParticipationStatus, load_default=None)
+    stage = enum_field(Stage, load_default=None)
+    status = enum_field(ParticipationStatus, load_default=None)
 
 
 class ConfirmSchema(InputSchema):
@@ -379,7 +376,7 @@ class BulkConfirmResultSchema(OutputSchema):
 
 
 class StageSummarySchema(OutputSchema):
-    stage = _enum(Stage, required=True)
+    stage = enum_field(Stage, required=True)
     total = fields.Integer(required=True)
     confirmed = fields.Integer(required=True)
     hours = fields.Float(required=True, metadata={"description": "Confirmed hours."})
@@ -444,16 +441,16 @@ class SurveyResponseStaffSchema(SurveyResponseSchema):
 
 
 class IndicatorRecordCreateSchema(InputSchema):
-    kind = _enum(IndicatorKind, required=True)
+    kind = enum_field(IndicatorKind, required=True)
     title = Text(200, min_length=1, required=True, metadata={"example": "공동생산 지원 조례 제정"})
     occurred_on = SeoulDate(required=True)
-    channel = _enum(
+    channel = enum_field(
         PromotionChannel,
         load_default=None,
         allow_none=True,
         metadata={"description": "Promotions only."},
     )
-    partner = _enum(
+    partner = enum_field(
         ExchangePartner,
         load_default=None,
         allow_none=True,
@@ -466,11 +463,11 @@ class IndicatorRecordCreateSchema(InputSchema):
 class IndicatorRecordSchema(OutputSchema):
     id = Id(required=True)
     municipality_id = Id(required=True)
-    kind = _enum(IndicatorKind, required=True)
+    kind = enum_field(IndicatorKind, required=True)
     title = fields.String(required=True)
     occurred_on = SeoulDate(required=True)
-    channel = _enum(PromotionChannel, allow_none=True)
-    partner = _enum(ExchangePartner, allow_none=True)
+    channel = enum_field(PromotionChannel, allow_none=True)
+    partner = enum_field(ExchangePartner, allow_none=True)
     project_id = Id(allow_none=True)
     note = fields.String(required=True)
     created_by = Id(allow_none=True)
@@ -478,7 +475,7 @@ class IndicatorRecordSchema(OutputSchema):
 
 
 class IndicatorRecordListArgsSchema(PageArgsSchema):
-    kind = _enum(IndicatorKind, load_default=None)
+    kind = enum_field(IndicatorKind, load_default=None)
     year = fields.Integer(load_default=None, validate=_YEAR)
     municipality_id = Id(load_default=None)
 
@@ -506,11 +503,11 @@ class StageModeArgsSchema(ReportFormatArgsSchema):
         metadata={"description": "Projects starting in this year."},
     )
     municipality_id = Id(load_default=None)
-    field = _enum(ProjectField, load_default=None)
+    field = enum_field(ProjectField, load_default=None)
 
 
 class StageModeRowSchema(OutputSchema):
-    stage = _enum(Stage, required=True)
+    stage = enum_field(Stage, required=True)
     total = fields.Integer(required=True)
     government = fields.Integer(required=True)
     citizen = fields.Integer(required=True)
@@ -525,18 +522,18 @@ class StageModeRowSchema(OutputSchema):
 class StageModeReportSchema(OutputSchema):
     year = fields.Integer(allow_none=True)
     municipality_id = Id(allow_none=True)
-    field = _enum(ProjectField, allow_none=True)
+    field = enum_field(ProjectField, allow_none=True)
     project_count = fields.Integer(required=True)
     stages = fields.List(fields.Nested(StageModeRowSchema), required=True)
 
 
 class StageProfileSchema(OutputSchema):
-    stage = _enum(Stage, required=True)
+    stage = enum_field(Stage, required=True)
     starts_on = SeoulDate(allow_none=True)
     ends_on = SeoulDate(allow_none=True)
     status = fields.String(required=True)
-    mode = _enum(StageMode, required=True)
-    derived_mode = _enum(StageMode, required=True)
+    mode = enum_field(StageMode, required=True)
+    derived_mode = enum_field(StageMode, required=True)
     mode_overridden = fields.Boolean(required=True)
     override_reason = fields.String(allow_none=True)
     government_work_count = fields.Integer(required=True)

@@ -9,18 +9,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 
 
 def _enum(enum_class: type[enum.StrEnum], name: str) -> sa.Enum:
-    return sa.Enum(
-        enum_class,
-        name=name,
-        values_callable=lambda e: [m.value for m in e],
-        native_enum=False,
-        length=20,
-    )
+    return enum_type(enum_class, name, 20)
 
 
 class ConsentChannel(enum.StrEnum):

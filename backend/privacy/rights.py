@@ -259,13 +259,13 @@ def erase_account(*, user: User, actor: User | None) -> None:
     """Erase or anonymise an account's personal data at once, and stop what it holds."""
     from backend.certification.models import Certificate, CertificateStatus
     from backend.certification.services import revoke_certificate
-    from backend.committees.models import Appointment, CalendarFeed
+    from backend.committees.appointments import end_seats_of_leaving_member
+    from backend.committees.models import CalendarFeed
     from backend.idempotency.models import IdempotencyRecord
     from backend.notifications.models import Notification, NotificationPreference
     from backend.participation.models import SurveyResponse
 
     now = utcnow()
-    today = seoul_date(now)
     # Logins and devices stop first (the devices go with the event, as on an admin's deletion).
     db.session.execute(
         sa.update(AuthSession)
@@ -278,20 +278,7 @@ def erase_account(*, user: User, actor: User | None) -> None:
         )
     ):
         revoke_certificate(certificate=certificate, actor=None, reason="회원 탈퇴")
-    # Committee seats end today. Written here rather than through dismiss_appointment, which
-    # is an official's act (with its permission check and notice); the audit says why.
-    for appointment in db.session.scalars(
-        sa.select(Appointment).where(
-            Appointment.user_id == user.id,
-            Appointment.dismissed_at.is_(None),
-            Appointment.effective_end >= today,
-        )
-    ):
-        appointment.dismissed_at = now
-        appointment.dismissal_reason = "회원 탈퇴"
-        appointment.effective_end = max(
-            appointment.term_start, min(appointment.term_end, today - timedelta(days=1))
-        )
+    end_seats_of_leaving_member(user_id=user.id, reason="회원 탈퇴")
     # Erased: what only served the person.
     for model in (Consent, GuardianConsent, IdentityAssurance, DataExport, Notification):
         db.session.execute(sa.delete(model).where(model.user_id == user.id))

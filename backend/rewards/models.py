@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.dbtypes import UTCDateTime, created_at_column, id_column
+from backend.dbtypes import UTCDateTime, created_at_column, enum_type, id_column
 from backend.extensions import db
 from backend.identity.models import User
 
@@ -50,17 +50,6 @@ class CapPeriod(enum.StrEnum):
     YEAR = "year"
 
 
-def _enum(enum_class: type[enum.Enum], name: str, length: int = 16) -> sa.Enum:
-    return sa.Enum(
-        enum_class,
-        name=name,
-        values_callable=lambda e: [member.value for member in e],
-        native_enum=False,
-        length=length,
-        create_constraint=False,
-    )
-
-
 class RewardRule(db.Model):
     """What a confirmed participation earns in one municipality.
 
@@ -83,7 +72,7 @@ class RewardRule(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    incentive: Mapped[Incentive] = mapped_column(_enum(Incentive, "reward_incentive"))
+    incentive: Mapped[Incentive] = mapped_column(enum_type(Incentive, "reward_incentive"))
     #: NULL matches every stage.
     stage: Mapped[str | None] = mapped_column(sa.String(16))
     #: NULL matches every activity kind.
@@ -94,7 +83,7 @@ class RewardRule(db.Model):
     amount_per_hour: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     #: At most this much of the incentive per citizen per period from participations.
     cap_amount: Mapped[int | None] = mapped_column(sa.Integer)
-    cap_period: Mapped[CapPeriod | None] = mapped_column(_enum(CapPeriod, "reward_cap_period"))
+    cap_period: Mapped[CapPeriod | None] = mapped_column(enum_type(CapPeriod, "reward_cap_period"))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     created_by_id: Mapped[str | None] = mapped_column(sa.String(26), sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = created_at_column()
@@ -120,7 +109,7 @@ class RewardBudget(db.Model):
     municipality_id: Mapped[str] = mapped_column(
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
-    incentive: Mapped[Incentive] = mapped_column(_enum(Incentive, "reward_incentive"))
+    incentive: Mapped[Incentive] = mapped_column(enum_type(Incentive, "reward_incentive"))
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     #: First and last day (inclusive, Asia/Seoul) on which grants draw on this budget.
     period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -163,8 +152,8 @@ class RewardLedgerEntry(db.Model):
         sa.String(26), sa.ForeignKey("municipalities.id"), nullable=False
     )
     user_id: Mapped[str] = mapped_column(sa.String(26), sa.ForeignKey("users.id"), nullable=False)
-    incentive: Mapped[Incentive] = mapped_column(_enum(Incentive, "reward_incentive"))
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "reward_entry_kind"))
+    incentive: Mapped[Incentive] = mapped_column(enum_type(Incentive, "reward_incentive"))
+    kind: Mapped[EntryKind] = mapped_column(enum_type(EntryKind, "reward_entry_kind"))
     #: Positive adds to the balance, negative takes from it.
     amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     reason: Mapped[str] = mapped_column(sa.String(200), nullable=False)

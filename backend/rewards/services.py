@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from backend import events
-from backend.audit.services import record_audit
+from backend.audit.services import record_audit, save_and_audit
 from backend.clock import SEOUL, as_utc, seoul_date, seoul_day_start, seoul_today, utcnow
 from backend.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from backend.extensions import db
@@ -121,14 +121,11 @@ def create_rule(
     )
     if is_active:
         _ensure_no_twin(rule)
-    db.session.add(rule)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        rule,
         actor=actor,
         action="reward_rule.create",
         target_type="reward_rule",
-        target_id=rule.id,
-        municipality_id=rule.municipality_id,
         details={"incentive": incentive.value, "stage": stage, "activity_kind": activity_kind},
     )
     return rule
@@ -156,13 +153,11 @@ def update_rule(*, actor: User, rule: RewardRule, **changes: Any) -> RewardRule:
         if rule.is_active:
             _ensure_no_twin(rule)
         rule.updated_at = utcnow()
-        db.session.flush()
-        record_audit(
+        save_and_audit(
+            rule,
             actor=actor,
             action="reward_rule.update",
             target_type="reward_rule",
-            target_id=rule.id,
-            municipality_id=rule.municipality_id,
             details=changed,
         )
     return rule
@@ -279,14 +274,11 @@ def create_budget(
         remaining_amount=total_amount,
         created_by_id=actor.id,
     )
-    db.session.add(budget)
-    db.session.flush()
-    record_audit(
+    save_and_audit(
+        budget,
         actor=actor,
         action="budget.create",
         target_type="reward_budget",
-        target_id=budget.id,
-        municipality_id=budget.municipality_id,
         details={"incentive": incentive.value, "total_amount": total_amount},
     )
     return budget
@@ -324,13 +316,11 @@ def update_budget(
         db.session.expire(budget, ["total_amount", "remaining_amount"])
         details["total_amount"] = total_amount
     if details:
-        db.session.flush()
-        record_audit(
+        save_and_audit(
+            budget,
             actor=actor,
             action="budget.update",
             target_type="reward_budget",
-            target_id=budget.id,
-            municipality_id=budget.municipality_id,
             details=details,
         )
     return budget
@@ -470,12 +460,11 @@ def _announce(entry: RewardLedgerEntry) -> None:
 
 
 def _audit_entry(actor: User | None, entry: RewardLedgerEntry, action: str) -> None:
-    record_audit(
+    save_and_audit(
+        entry,
         actor=actor,
         action=action,
         target_type="reward_entry",
-        target_id=entry.id,
-        municipality_id=entry.municipality_id,
         details={
             "user_id": entry.user_id,
             "incentive": entry.incentive.value,

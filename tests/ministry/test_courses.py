@@ -10,9 +10,9 @@ import pytest
 from backend.errors import PermissionDenied, RuleViolation, ValidationFailed
 from backend.extensions import db
 from backend.ministry import services
+from backend.ministry.indicators import indicator_report
 from backend.ministry.models import CourseAudience, CourseHost, EnrolmentStatus
 from backend.participation.models import TrainingLevel
-from backend.participation.reports import indicator_report
 from backend.permissions import Role
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from backend.errors import NotFound, PermissionDenied, RuleViolation
 from backend.extensions import db
+from backend.ministry.indicators import indicator_report
 from backend.participation import reports, services
 from backend.participation.models import (
     ExchangePartner,
@@ -168,7 +169,7 @@ def test_indicator_report(
     db.session.commit()
 
     analyst = create_user(Role.ANALYST)
-    rows = {r.municipality_id: r for r in reports.indicator_report(viewer=analyst, year=2026)}
+    rows = {r.municipality_id: r for r in indicator_report(viewer=analyst, year=2026)}
     mine = rows[official.municipality_id]
     assert (mine.ordinance_enacted, mine.dedicated_department) == (True, True)
     assert (mine.trainings_basic, mine.trainings_advanced, mine.participants_trained) == (1, 1, 2)
@@ -180,9 +181,9 @@ def test_indicator_report(
     theirs = rows[other_municipality.id]
     assert (theirs.ordinance_enacted, theirs.promotions, theirs.projects) == (False, 0, 0)
 
-    before = {r.municipality_id: r for r in reports.indicator_report(viewer=analyst, year=2024)}
+    before = {r.municipality_id: r for r in indicator_report(viewer=analyst, year=2024)}
     assert before[official.municipality_id].ordinance_enacted is False
-    assert reports.indicator_report(viewer=official)[0].municipality_id == official.municipality_id
+    assert indicator_report(viewer=official)[0].municipality_id == official.municipality_id
 
 
 def test_a_draft_counts_once_it_is_published(official, create_project, create_user):
