@@ -3,8 +3,8 @@
 Staff-facing views call `record_access` (through `backend.api.access_log.log_access`) with the
 people their answer held. Records are append-only: no service here updates one, and only
 `purge_access_records` deletes, once a record is older than `ACCESS_RECORD_RETENTION_DAYS`.
-The writes are two Core statements (the record, then its subjects in one executemany), so a
-list of 100 people costs two round trips, not 101 ORM objects.
+The writes are two Core statements (the record, then its subjects in one multi-row INSERT), so
+a list of 100 people costs two round trips, not 101 ORM objects.
 """
 
 from __future__ import annotations
@@ -82,8 +82,9 @@ def record_access(
         },
     )
     if subjects:
+        # One multi-row INSERT: an executemany is a round trip per row on psycopg2.
         db.session.execute(
-            _INSERT_SUBJECT, [{"record_id": record_id, "user_id": s} for s in subjects]
+            _INSERT_SUBJECT.values([{"record_id": record_id, "user_id": s} for s in subjects])
         )
     return record_id
 
