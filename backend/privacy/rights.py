@@ -24,7 +24,14 @@ from backend import events
 from backend.audit.models import AuditEntry
 from backend.audit.services import record_audit
 from backend.clock import add_months, seoul_date, utcnow
-from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, Unauthenticated
+from backend.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    Unauthenticated,
+    ValidationFailed,
+)
 from backend.extensions import db
 from backend.identity.models import AuthSession, User
 from backend.identity.passwords import hash_password, verify_password
@@ -222,7 +229,11 @@ def update_profile(*, user: User, changes: dict[str, Any]) -> User:
         email = normalize_email(changes.get("email", user.email))
         phone = normalize_phone(changes.get("phone", user.phone))
         if not email and not phone:
-            raise RuleViolation("Keep an e-mail or a phone to log in.", code="login_required")
+            raise ValidationFailed(
+                "Keep an e-mail or a phone to log in.",
+                code="login_required",
+                fields={"email": ["Keep an e-mail or a phone."], "phone": ["Keep one."]},
+            )
         changed = {k: v for k, v in (("email", email), ("phone", phone)) if v != getattr(user, k)}
         probe_email = changed.get("email")
         probe_phone = changed.get("phone")

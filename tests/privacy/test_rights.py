@@ -97,3 +97,23 @@ def test_officials_set_their_municipalitys_dormancy_policy(
     assert client.put(foreign, headers=headers, json=body).status_code == 404
     _citizen, citizen_headers = as_role(Role.CITIZEN)
     assert client.put(url, headers=citizen_headers, json=body).status_code == 403
+
+
+def test_correcting_contact_data_keeps_a_login_and_stays_unique(client, as_role, create_user):
+    create_user(Role.CITIZEN, email="taken@example.test")
+    citizen, headers = as_role(Role.CITIZEN)
+    taken = client.patch(
+        "/api/v1/me/profile", headers=headers, json={"email": "TAKEN@example.test"}
+    )
+    assert taken.status_code == 409 and taken.json["error"]["code"] == "account_exists"
+    none_left = client.patch("/api/v1/me/profile", headers=headers, json={"email": None})
+    assert none_left.status_code == 422 and none_left.json["error"]["code"] == "login_required"
+    moved = client.patch(
+        "/api/v1/me/profile", headers=headers, json={"phone": "010-2222-3333", "locale": "en"}
+    )
+    assert moved.status_code == 200
+    assert (moved.json["phone"], moved.json["locale"]) == ("01022223333", "en")
+    role = client.patch("/api/v1/me/profile", headers=headers, json={"role": "admin"})
+    assert role.status_code == 422 and "role" in role.json["error"]["fields"]
+    db.session.expire_all()
+    assert db.session.get(User, citizen.id).role == Role.CITIZEN
