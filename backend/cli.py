@@ -14,6 +14,7 @@ from backend.extensions import db
 from backend.identity import services as identity
 from backend.identity.models import Municipality, User
 from backend.permissions import STAFF_ROLES, Role
+from backend.privacy.consents import demo_consents
 
 DEMO_PASSWORD = "demo-password-1"
 #: Exit status of `flask notifications deliver` without Firebase credentials (EX_CONFIG).
@@ -55,6 +56,8 @@ def seed_demo_data() -> list[tuple[str, str, str]]:
                     password=DEMO_PASSWORD,
                     display_name=name,
                     municipality_id=municipality_id,
+                    birth_year=1990,
+                    consents=demo_consents(),
                 )
             else:
                 identity.create_staff_user(
@@ -78,6 +81,10 @@ def register_commands(app: Flask) -> None:
     from backend.committees.cli import register_committee_commands
 
     register_committee_commands(app)
+
+    from backend.privacy.cli import register_privacy_commands
+
+    register_privacy_commands(app)
 
     from backend.ministry.cli import register_ministry_commands
 

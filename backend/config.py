@@ -126,4 +126,14 @@ def load_config() -> dict[str, Any]:
         # Largest request body (413 payload_too_large above it); nginx's client_max_body_size
         # in deploy/nginx/coproduction.conf is the same.
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 1024 * 1024),
+        # Personal data: access records are kept at least 2 years (the safety-measure standard
+        # asks 1, 2 for large systems); a citizen's export stays downloadable this many hours;
+        # an export with more rows than this is made by `flask privacy exports`, not inline.
+        "ACCESS_RECORD_RETENTION_DAYS": max(730, _env_int("ACCESS_RECORD_RETENTION_DAYS", 730)),
+        "DATA_EXPORT_HOURS": _env_int("DATA_EXPORT_HOURS", 72),
+        "DATA_EXPORT_INLINE_ROWS": _env_int("DATA_EXPORT_INLINE_ROWS", 500),
+        # What a deleted account leaves for the accounts (money paid) is purged after this.
+        "RETAINED_PAYMENT_YEARS": _env_int("RETAINED_PAYMENT_YEARS", 5),
+        # "package.module:factory" of a plugged-in identity provider (backend/privacy/assurance.py).
+        "IDENTITY_PROVIDER": os.environ.get("IDENTITY_PROVIDER") or None,
     }

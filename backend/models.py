@@ -52,11 +52,29 @@ from backend.participation.models import (
     Survey,
     SurveyResponse,
 )
+from backend.privacy.models import (
+    AccessRecord,
+    AccessRecordSubject,
+    AssuranceRequirement,
+    Consent,
+    DataExport,
+    DormancyPolicy,
+    GuardianConsent,
+    IdentityAssurance,
+)
 from backend.rewards.models import RewardBudget, RewardLedgerEntry, RewardRule
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 __all__ = [
+    "AssuranceRequirement",
+    "IdentityAssurance",
+    "GuardianConsent",
+    "DormancyPolicy",
+    "DataExport",
+    "Consent",
+    "AccessRecordSubject",
+    "AccessRecord",
     "Activity",
     "Announcement",
     "Appointment",

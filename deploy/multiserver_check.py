@@ -47,6 +47,7 @@ import requests  # noqa: E402 - after the path set-up
 import sqlalchemy as sa  # noqa: E402
 import urllib3  # noqa: E402
 
+from backend.privacy.consents import demo_consents  # noqa: E402
 from tests.fakes.fake_fcm import FakeFcmServer  # noqa: E402
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -58,6 +59,8 @@ API = "/api/v1"
 VENV_BIN = Path(sys.executable).parent
 REFRESH_SECONDS = 2
 VERIFY_BURST = 10
+#: Sign-up consents: every purpose granted at its current text version.
+CONSENTS = demo_consents()
 
 
 class SetupError(Exception):
@@ -352,7 +355,7 @@ def flash_crowd(options: argparse.Namespace, servers: list[Client], engine: sa.E
             "POST",
             "/auth/register",
             json={"email": email, "password": PASSWORD, "display_name": f"시민{index}",
-                  "municipality_id": gangnam},
+                  "municipality_id": gangnam, "birth_year": 1990, "consents": CONSENTS},
         )  # fmt: skip
         check(made.status_code == 201, f"register {email}: {made.text}")
         headers = login(server, email)

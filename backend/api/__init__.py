@@ -13,6 +13,7 @@ from backend.api import (
     ministry,
     notifications,
     participation,
+    privacy,
     reports,
     rewards,
     system,
@@ -33,6 +34,7 @@ BLUEPRINTS = [
     certification.wellknown,
     notifications.blp,
     ministry.blp,
+    privacy.blp,
 ]
 
 

@@ -53,8 +53,13 @@ def requires(*roles: Role, refresh: bool = False) -> Callable[[F], F]:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             verify_token(refresh=refresh)
-            if current_caller().role not in allowed:
+            caller = current_caller()
+            if caller.role not in allowed:
                 raise PermissionDenied("Your role may not do this.")
+            if caller.birth_year is not None and _limited_write(caller):
+                raise PermissionDenied(
+                    "A guardian's consent is needed first.", code="guardian_consent_required"
+                )
             return fn(*args, **kwargs)
 
         wrapper.access = Access(roles=allowed, refresh=refresh)  # type: ignore[attr-defined]
@@ -77,6 +82,20 @@ class TokenRefused(Unauthenticated):
 
 def _refused(code: str, message: str) -> TokenRefused:
     return TokenRefused(message, code=code)
+
+
+#: What a limited account (under 14, no guardian's consent yet) may still change: its own
+#: account, consents and data (under /me), and its login.
+_LIMITED_MAY_WRITE = ("/api/v1/me", "/api/v1/auth/")
+
+
+def _limited_write(caller: User) -> bool:
+    """Whether this request is a change a limited account may not make."""
+    return (
+        request.method not in ("GET", "HEAD", "OPTIONS")
+        and not request.path.startswith(_LIMITED_MAY_WRITE)
+        and caller.needs_guardian_consent
+    )
 
 
 def verify_token(*, refresh: bool = False, optional: bool = False) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
+from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, public, requires
 from backend.api.errors import error_response
 from backend.api.transaction import read_only
@@ -38,6 +39,7 @@ from backend.errors import RateLimited, ValidationFailed
 from backend.extensions import db
 from backend.identity.services import get_user_for
 from backend.permissions import Role
+from backend.privacy.models import AccessAction
 from backend.ratelimit import Limiter, token_bucket
 from backend.schemas import PageArgsSchema, page_of
 
@@ -161,7 +163,9 @@ def reissue_my_certificate(data: dict[str, Any], certificate_id: str) -> Any:
 @blp.response(200, page_of(CertificateStaffSchema))
 def list_certificates(args: dict[str, Any]) -> Any:
     """Certificates of the caller's municipality, newest first."""
-    return services.list_certificates(viewer=current_caller(), **args)
+    page = services.list_certificates(viewer=current_caller(), **args)
+    log_access(AccessAction.VIEW, "certificates.list", user_ids(page.items))
+    return page
 
 
 @blp.route("/certificates", methods=["POST"])
@@ -180,7 +184,11 @@ def issue_certificate(data: dict[str, Any]) -> Any:
 @blp.response(200, CertificateStaffSchema)
 def get_certificate(certificate_id: str) -> Any:
     """One certificate of the caller's municipality."""
-    return services.get_certificate_for(viewer=current_caller(), certificate_id=certificate_id)
+    certificate = services.get_certificate_for(
+        viewer=current_caller(), certificate_id=certificate_id
+    )
+    log_access(AccessAction.VIEW, "certificate", [certificate.user_id], resource_id=certificate_id)
+    return certificate
 
 
 @blp.route("/certificates/<certificate_id>/revoke", methods=["POST"])

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 
+from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, requires
 from backend.committees import services
 from backend.committees.schemas import (
@@ -20,6 +21,8 @@ from backend.committees.schemas import (
     MyAppointmentSchema,
 )
 from backend.permissions import ALL_ROLES, COMMITTEE_STAFF_READERS, Role
+from backend.privacy.assurance import ensure_level
+from backend.privacy.models import AccessAction
 from backend.schemas import page_of
 
 blp = Blueprint(
@@ -76,6 +79,7 @@ def appoint_member(data: dict[str, Any], committee_id: str) -> Any:
     """
     actor = current_caller()
     committee = services.get_committee(viewer=actor, committee_id=committee_id)
+    ensure_level(user_id=data["user_id"], target_type="committee", target_id=committee.id)
     return services.appoint_member(actor=actor, committee=committee, **data)
 
 
@@ -87,7 +91,11 @@ def list_appointments(args: dict[str, Any], committee_id: str) -> Any:
     """The committee's members past, present and future: its appointment history."""
     viewer = current_caller()
     committee = services.get_committee(viewer=viewer, committee_id=committee_id)
-    return services.list_appointments(viewer=viewer, committee=committee, **args)
+    page = services.list_appointments(viewer=viewer, committee=committee, **args)
+    log_access(
+        AccessAction.VIEW, "committee.appointments", user_ids(page.items), resource_id=committee_id
+    )
+    return page
 
 
 @blp.route("/appointments/<appointment_id>", methods=["GET"])
@@ -95,7 +103,9 @@ def list_appointments(args: dict[str, Any], committee_id: str) -> Any:
 @blp.response(200, AppointmentSchema)
 def get_appointment(appointment_id: str) -> Any:
     """One appointment: citizens see their own, staff those of their municipality."""
-    return services.get_appointment(viewer=current_caller(), appointment_id=appointment_id)
+    appointment = services.get_appointment(viewer=current_caller(), appointment_id=appointment_id)
+    log_access(AccessAction.VIEW, "appointment", [appointment.user_id], resource_id=appointment_id)
+    return appointment
 
 
 @blp.route("/appointments/<appointment_id>/dismiss", methods=["POST"])
@@ -115,7 +125,18 @@ def dismiss_appointment(data: dict[str, Any], appointment_id: str) -> Any:
 @blp.alt_response(409, "Conflict")
 def appointment_letter(appointment_id: str) -> Any:
     """The printable appointment letter (위촉장) as HTML: for the member or the officials."""
-    html = services.appointment_letter(viewer=current_caller(), appointment_id=appointment_id)
+    viewer = current_caller()
+    html = services.appointment_letter(viewer=viewer, appointment_id=appointment_id)
+    if viewer.role != Role.CITIZEN:
+        # The letter is an official document naming the member in full (not masked: it is
+        # printed for them); an official's reading of it is recorded like any other.
+        appointment = services.get_appointment(viewer=viewer, appointment_id=appointment_id)
+        log_access(
+            AccessAction.VIEW,
+            "appointment.letter",
+            [appointment.user_id],
+            resource_id=appointment_id,
+        )
     return Response(html, content_type="text/html; charset=utf-8")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
+from backend.api.access_log import export_csv, log_access
 from backend.api.auth import (
     current_caller,
     current_session,
@@ -16,6 +17,7 @@ from backend.api.auth import (
     requires,
     signed_in,
 )
+from backend.api.reports import CSV_RESPONSE
 from backend.extensions import db
 from backend.identity import services
 from backend.identity.schemas import (
@@ -32,6 +34,8 @@ from backend.identity.schemas import (
     UserUpdateSchema,
 )
 from backend.permissions import ALL_ROLES, Role
+from backend.privacy.models import AccessAction
+from backend.privacy.schemas import exportable
 from backend.schemas import page_of
 
 blp = Blueprint("identity", __name__, url_prefix="/api/v1", description="Accounts and login")
@@ -103,13 +107,32 @@ def create_municipality(data: dict[str, Any]) -> Any:
     return services.create_municipality(actor=current_caller(), **data)
 
 
+_USER_COLUMNS = ("id", "display_name", "email", "phone", "role", "municipality_id", "created_at")
+
+
 @blp.route("/users", methods=["GET"])
 @requires(Role.ADMIN, Role.OFFICIAL, Role.ANALYST)
-@blp.arguments(UserListArgsSchema, location="query")
+@blp.arguments(exportable(UserListArgsSchema), location="query")
 @blp.response(200, page_of(UserStaffSchema))
+@blp.alt_response(200, **CSV_RESPONSE)
 def list_users(args: dict[str, Any]) -> Any:
-    """Accounts the caller may see: officials their municipality's, admins and analysts all."""
-    return services.list_users(viewer=current_caller(), **args)
+    """Accounts the caller may see: officials their municipality's, admins and analysts all;
+    `q` searches by exact e-mail or phone, or by name prefix (recorded as a search)."""
+    wants_csv, reason = args.pop("format") == "csv", args.pop("reason")
+    page = services.list_users(viewer=current_caller(), **args)
+    resource = "users.search" if args.get("q") else "users.list"
+    ids = [user.id for user in page.items]
+    if wants_csv:
+        return export_csv(
+            page.items,
+            UserStaffSchema(),
+            _USER_COLUMNS,
+            "users.csv",
+            resource=resource,
+            reason=reason,
+        )
+    log_access(AccessAction.VIEW, resource, ids)
+    return page
 
 
 @blp.route("/users", methods=["POST"])
@@ -126,7 +149,9 @@ def create_staff_user(data: dict[str, Any]) -> Any:
 @blp.response(200, UserStaffSchema)
 def get_user(user_id: str) -> Any:
     """One account, if the caller may see it."""
-    return services.get_user_for(viewer=current_caller(), user_id=user_id)
+    user = services.get_user_for(viewer=current_caller(), user_id=user_id)
+    log_access(AccessAction.VIEW, "user", [user.id], resource_id=user.id)
+    return user
 
 
 @blp.route("/users/<user_id>", methods=["PATCH"])
@@ -137,6 +162,7 @@ def update_user(data: dict[str, Any], user_id: str) -> Any:
     """Change role, municipality, activity or name (admin); effective on the next request."""
     actor = current_caller()
     user = services.get_user_for(viewer=actor, user_id=user_id)
+    log_access(AccessAction.CHANGE, "user", [user.id], resource_id=user.id)
     return services.update_user(actor=actor, user=user, **data)
 
 
@@ -147,4 +173,5 @@ def delete_user(user_id: str) -> None:
     """Delete an account (admin): its tokens stop working at once."""
     actor = current_caller()
     user = services.get_user_for(viewer=actor, user_id=user_id)
+    log_access(AccessAction.DELETE, "user", [user.id], resource_id=user.id)
     services.delete_user(actor=actor, user=user)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, url_for
 from flask_smorest import Blueprint
 
+from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, public, requires
 from backend.committees import services
 from backend.committees.schemas import (
@@ -28,6 +29,7 @@ from backend.committees.schemas import (
 )
 from backend.errors import NotFound
 from backend.permissions import ALL_ROLES, COMMITTEE_STAFF_READERS, MEETING_MANAGERS, Role
+from backend.privacy.models import AccessAction
 from backend.schemas import page_of
 
 blp = Blueprint(
@@ -164,7 +166,11 @@ def list_registrations(args: dict[str, Any], meeting_id: str) -> Any:
     """The meeting's registrations (staff), newest first, with waitlist positions."""
     viewer = current_caller()
     meeting = services.get_meeting(viewer=viewer, meeting_id=meeting_id)
-    return services.list_meeting_registrations(viewer=viewer, meeting=meeting, **args)
+    page = services.list_meeting_registrations(viewer=viewer, meeting=meeting, **args)
+    log_access(
+        AccessAction.VIEW, "meeting.registrations", user_ids(page.items), resource_id=meeting_id
+    )
+    return page
 
 
 @blp.route("/registrations/<registration_id>", methods=["GET"])

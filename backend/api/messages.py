@@ -12,6 +12,7 @@ from backend.api import (
     messages_ministry,
     messages_notifications,
     messages_participation,
+    messages_privacy,
 )
 
 CORE_MESSAGES: dict[str, tuple[str, str]] = {
@@ -112,6 +113,7 @@ _DOMAIN_CATALOGUES: list[dict[str, tuple[str, str]]] = [
     messages_certification.MESSAGES,
     messages_notifications.MESSAGES,
     messages_ministry.MESSAGES,
+    messages_privacy.MESSAGES,
 ]
 
 MESSAGES: dict[str, tuple[str, str]] = {**CORE_MESSAGES}

@@ -8,7 +8,9 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
+from backend.api.access_log import export_csv, log_access, user_ids
 from backend.api.auth import current_caller, requires
+from backend.api.reports import CSV_RESPONSE
 from backend.errors import RateLimited, ValidationFailed
 from backend.participation import services
 from backend.participation.schemas import (
@@ -52,6 +54,9 @@ from backend.participation.schemas import (
     SurveySchema,
 )
 from backend.permissions import ALL_ROLES, Role
+from backend.privacy.assurance import ensure_level
+from backend.privacy.models import AccessAction
+from backend.privacy.schemas import exportable
 from backend.ratelimit import check_in_guesses
 from backend.schemas import PageArgsSchema, page_of
 
@@ -256,17 +261,39 @@ def join_activity(data: dict[str, Any], activity_id: str) -> Any:
         raise ValidationFailed(
             "Citizens join for themselves.", fields={"user_id": ["Only officials record others."]}
         )
+    # An official's record is made in person, so only a citizen's own join is checked.
+    ensure_level(user_id=actor.id, target_type="activity", target_id=activity.id)
     return services.join_activity(actor=actor, activity=activity)
+
+
+_PARTICIPANT_COLUMNS = ("id", "user_id", "user.display_name", "status", "hours", "registered_at")
 
 
 @blp.route("/activities/<activity_id>/participations", methods=["GET"])
 @requires(*STAFF_READERS)
-@blp.arguments(ParticipationListArgsSchema, location="query")
+@blp.arguments(exportable(ParticipationListArgsSchema), location="query")
 @blp.response(200, page_of(ParticipationStaffSchema))
+@blp.alt_response(200, **CSV_RESPONSE)
 def list_activity_participations(args: dict[str, Any], activity_id: str) -> Any:
-    """Who joined the activity, newest first."""
+    """Who joined the activity, newest first; `?format=csv&reason=...` downloads the page (names
+    masked as in JSON; the download and its reason are recorded)."""
     activity = services.get_activity(viewer=current_caller(), activity_id=activity_id)
-    return services.list_activity_participations(activity=activity, **args)
+    wants_csv, reason = args.pop("format") == "csv", args.pop("reason")
+    page = services.list_activity_participations(activity=activity, **args)
+    if wants_csv:
+        return export_csv(
+            page.items,
+            ParticipationStaffSchema(),
+            _PARTICIPANT_COLUMNS,
+            f"activity-{activity_id}-participants.csv",
+            resource="activity.participations",
+            resource_id=activity_id,
+            reason=reason,
+        )
+    log_access(
+        AccessAction.VIEW, "activity.participations", user_ids(page.items), resource_id=activity_id
+    )
+    return page
 
 
 @blp.route("/activities/<activity_id>/participations/confirm", methods=["POST"])
@@ -286,7 +313,13 @@ def confirm_activity_participations(data: dict[str, Any], activity_id: str) -> A
 @blp.response(200, ParticipationSchema)
 def get_participation(participation_id: str) -> Any:
     """One participation: the citizen's own, or one of the official's municipality."""
-    return services.get_participation(viewer=current_caller(), participation_id=participation_id)
+    participation = services.get_participation(
+        viewer=current_caller(), participation_id=participation_id
+    )
+    log_access(
+        AccessAction.VIEW, "participation", [participation.user_id], resource_id=participation_id
+    )
+    return participation
 
 
 def _participation(participation_id: str) -> Any:
@@ -404,7 +437,9 @@ def answer_survey(data: dict[str, Any], survey_id: str) -> Any:
 def list_survey_responses(args: dict[str, Any], survey_id: str) -> Any:
     """The answers with their comments, newest first."""
     survey = services.get_survey(viewer=current_caller(), survey_id=survey_id)
-    return services.list_survey_responses(survey=survey, **args)
+    page = services.list_survey_responses(survey=survey, **args)
+    log_access(AccessAction.VIEW, "survey.responses", user_ids(page.items), resource_id=survey_id)
+    return page
 
 
 # ---- indicator records ----------------------------------------------------------------------

@@ -6,9 +6,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, requires
 from backend.identity.services import get_user_for
 from backend.permissions import Role
+from backend.privacy.models import AccessAction
 from backend.rewards import services
 from backend.rewards.schemas import (
     BudgetCreateSchema,
@@ -147,6 +149,7 @@ def my_rewards(args: dict[str, Any]) -> Any:
 def citizen_rewards(args: dict[str, Any], user_id: str) -> Any:
     """A citizen's balances and ledger (their municipality's staff, the ministry)."""
     user = get_user_for(viewer=current_caller(), user_id=user_id)
+    log_access(AccessAction.VIEW, "user.rewards", [user.id], resource_id=user.id)
     return {"user": user, **_ledger(user.id, args)}
 
 
@@ -156,7 +159,9 @@ def citizen_rewards(args: dict[str, Any], user_id: str) -> Any:
 @blp.response(200, page_of(RewardEntryStaffSchema))
 def list_reward_entries(args: dict[str, Any]) -> Any:
     """Ledger entries of the caller's municipality, filterable by citizen, kind and incentive."""
-    return services.list_entries(viewer=current_caller(), **args)
+    page = services.list_entries(viewer=current_caller(), **args)
+    log_access(AccessAction.VIEW, "rewards.entries", user_ids(page.items))
+    return page
 
 
 @blp.route("/rewards/grants", methods=["POST"])

@@ -34,6 +34,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from backend.certification.keys import ALG, KID_PATTERN, SigningKey, public_key_from_jwk
 
+# The one masking rule lives with the other personal-data rules; re-exported for the callers here.
+from backend.privacy.masking import MASK_CHAR, mask_name
+
 QR_PREFIX = "CPC1:/"
 MAX_TOKEN_LENGTH = 2048
 DEFAULT_LEEWAY_SECONDS = 300
@@ -70,9 +73,6 @@ MAX_HOLDER_CHARS = 20
 MAX_HOLDER_BYTES = 40
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z, the last second datetime can represent
 MAX_REVOCATION_INDEX = 2**32 - 1
-MASK_CHAR = "*"
-MAX_MASKED_RUN = 3
-MAX_NAME_WORDS = 3
 
 _SIGNATURE_LENGTH = 64
 _COORDINATE_LENGTH = 32
@@ -192,18 +192,6 @@ class VerificationResult:
             shown["expires_at"] = shown["expires_at"].isoformat().replace("+00:00", "Z")
             result.update(shown)
         return result
-
-
-def mask_name(name: str) -> str:
-    """Mask a holder name for display: 홍길동 → 홍*동, 홍길 → 홍*, John Smith → J**n S***h."""
-    # NFC first: a decomposed (NFD) Hangul name would otherwise leak jamo of the masked syllables.
-    words = unicodedata.normalize("NFC", name).split() if isinstance(name, str) else []
-    if not words:
-        raise ValueError("name is empty")
-    if len(words) > MAX_NAME_WORDS:
-        # Middle names add length, not recognisability; keep the token small.
-        words = words[: MAX_NAME_WORDS - 1] + words[-1:]
-    return " ".join(_mask_word(word) for word in words)
 
 
 def new_certificate_id() -> str:
@@ -440,15 +428,6 @@ def _digit_pairs_to_text(digits: str) -> str:
     tens = int.from_bytes(raw[0::2].translate(_TENS_VALUE), "big")
     ones = int.from_bytes(raw[1::2].translate(_ONES_VALUE_PLUS_45), "big")
     return (tens + ones).to_bytes(len(raw) // 2, "big").decode("latin-1")
-
-
-def _mask_word(word: str) -> str:
-    if len(word) == 1:
-        return MASK_CHAR
-    if len(word) == 2:
-        return word[0] + MASK_CHAR
-    # Capping the run hides the exact length of long names and keeps the token bounded.
-    return word[0] + MASK_CHAR * min(len(word) - 2, MAX_MASKED_RUN) + word[-1]
 
 
 def _claims_problem(claims: CertificateClaims) -> str | None:

@@ -186,6 +186,29 @@ def dismiss_appointment(*, actor: User, appointment: Appointment, reason: str) -
     today = seoul_today()
     if appointment.effective_end < today:
         raise RuleViolation("This term is already over.", code="appointment_ended")
+    return _end_appointment(appointment, actor=actor, reason=reason, today=today)
+
+
+def end_seats_of_leaving_member(*, user_id: str, reason: str) -> int:
+    """End every current or future seat of a citizen whose account is deleted: the same end as
+    a dismissal, made by nobody (the account's deletion is the act)."""
+    today = seoul_today()
+    ending = db.session.scalars(
+        sa.select(Appointment).where(
+            Appointment.user_id == user_id,
+            Appointment.dismissed_at.is_(None),
+            Appointment.effective_end >= today,
+        )
+    ).all()
+    for appointment in ending:
+        _lock(Committee, appointment.committee)
+        _end_appointment(appointment, actor=None, reason=reason, today=today)
+    return len(ending)
+
+
+def _end_appointment(
+    appointment: Appointment, *, actor: User | None, reason: str, today: date
+) -> Appointment:
     appointment.dismissed_at = utcnow()
     appointment.dismissed_by = actor
     appointment.dismissal_reason = reason

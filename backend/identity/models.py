@@ -58,8 +58,21 @@ class User(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Asked at sign-up: a citizen who may be under 14 needs a guardian's consent (PIPA art. 22-2).
+    birth_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    #: When a legal guardian's consent was recorded (backend.privacy.models.GuardianConsent).
+    guardian_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the dormancy notice went out (cleared by the next login).
+    dormancy_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+
+    @property
+    def needs_guardian_consent(self) -> bool:
+        """Whether the account is limited until a legal guardian's consent is recorded."""
+        from backend.privacy.consents import needs_guardian_consent
+
+        return needs_guardian_consent(self)
 
     @property
     def is_usable(self) -> bool:

@@ -14,7 +14,7 @@ from flask import current_app
 
 from backend import events
 from backend.audit.services import save_and_audit
-from backend.clock import utcnow
+from backend.clock import seoul_date, utcnow
 from backend.database import insert_or_nothing
 from backend.errors import (
     Conflict,
@@ -36,6 +36,8 @@ from backend.identity.models import (
 from backend.identity.passwords import burn_verification_time, hash_password, verify_password
 from backend.pagination import Page, paginate, where_given
 from backend.permissions import MUNICIPAL_ROLES, Role, can_manage_users, scope_to_municipality
+from backend.privacy.consents import record_consents
+from backend.privacy.models import ConsentChannel
 
 _PHONE_DIGITS = re.compile(r"\D")
 
@@ -143,11 +145,20 @@ def register_citizen(
     password: str,
     display_name: str,
     municipality_id: str,
+    birth_year: int,
+    consents: list[dict[str, Any]],
+    consent_channel: ConsentChannel = ConsentChannel.APP,
     locale: str = "ko",
 ) -> User:
-    """A citizen signs up for their municipality."""
+    """A citizen signs up for their municipality, with their consents per purpose."""
     get_municipality(municipality_id)
-    return _new_user(
+    if birth_year > seoul_date(utcnow()).year:
+        raise ValidationFailed(
+            "The birth year is in the future.",
+            code="validation_failed",
+            fields={"birth_year": ["Not a valid year."]},
+        )
+    user = _new_user(
         role=Role.CITIZEN,
         email=email,
         phone=phone,
@@ -156,6 +167,9 @@ def register_citizen(
         municipality_id=municipality_id,
         locale=locale,
     )
+    user.birth_year = birth_year
+    record_consents(user=user, decisions=consents, channel=consent_channel, signup=True)
+    return user
 
 
 def _check_role_placement(role: Role, municipality_id: str | None) -> None:
@@ -229,9 +243,19 @@ def list_users(
     cursor: str | None,
     role: Role | None = None,
     municipality_id: str | None = None,
+    q: str | None = None,
 ) -> Page:
-    """Users the viewer may see, newest first."""
+    """Users the viewer may see, newest first; `q`: exact e-mail or phone, or a name's start."""
     query = scope_to_municipality(sa.select(User).where(User.deleted_at.is_(None)), User, viewer)
+    if q:
+        q = q.strip()
+        if "@" in q:
+            query = query.where(User.email == normalize_email(q))
+        elif normalize_phone(q) and len(normalize_phone(q) or "") >= 7:
+            query = query.where(User.phone == normalize_phone(q))
+        else:
+            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(User.display_name.like(f"{escaped}%", escape="\\"))
     query = where_given(
         query,
         {
@@ -283,13 +307,10 @@ def delete_user(*, actor: User, user: User) -> None:
         raise PermissionDenied("Only admins delete accounts.")
     if user.id == actor.id:
         raise Conflict("Admins cannot delete themselves.", code="self_demotion")
-    user.deleted_at = utcnow()
-    user.is_active = False
-    user.email = f"deleted+{user.id.lower()}@invalid"
-    user.phone = None
-    _revoke_all_sessions(user)
-    db.session.flush()
-    events.publish(events.USER_DELETED, user_id=user.id, actor_id=actor.id)
+    from backend.privacy.rights import erase_account  # privacy builds on identity
+
+    # One deletion for everyone: the same erasure as a citizen's own (README "Personal data").
+    erase_account(user=user, actor=actor)
     save_and_audit(user, actor=actor, action="user.delete", target_type="user")
 
 
@@ -474,11 +495,3 @@ def end_session(*, session: AuthSession) -> None:
         session.revoked_at = utcnow()
         db.session.flush()
         events.publish(events.SESSION_ENDED, session_id=session.id, user_id=session.user_id)
-
-
-def _revoke_all_sessions(user: User) -> None:
-    db.session.execute(
-        sa.update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )

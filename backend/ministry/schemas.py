@@ -17,6 +17,7 @@ from backend.ministry.models import (
 )
 from backend.participation.models import TrainingLevel
 from backend.participation.schemas import ReportFormatArgsSchema
+from backend.privacy.fields import MaskedName
 from backend.schemas import (
     Id,
     InputSchema,
@@ -167,7 +168,7 @@ class MediationMemberCreateSchema(InputSchema):
 class MediationMemberSchema(OutputSchema):
     id = Id(required=True)
     user_id = Id(required=True)
-    display_name = fields.String(required=True)
+    display_name = MaskedName(required=True)
     role = enum_field(MemberRole, required=True)
     qualification = enum_field(Qualification, required=True)
     affiliation = fields.String(required=True)
@@ -263,7 +264,7 @@ class DisputeDocumentSchema(OutputSchema):
 class DisputeMediatorSchema(OutputSchema):
     member_id = Id(required=True)
     user_id = Id(required=True)
-    display_name = fields.String(required=True, attribute="member.display_name")
+    display_name = MaskedName(required=True, attribute="member.display_name")
     created_at = SeoulDateTime(required=True)
 
 

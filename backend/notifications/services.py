@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from backend.audit.services import record_audit
 from backend.clock import SEOUL, utcnow
 from backend.database import read_for_update
-from backend.errors import NotFound, PermissionDenied, ValidationFailed
+from backend.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import AuthSession, User
 from backend.ids import new_id
@@ -38,6 +38,7 @@ from backend.notifications.models import (
 )
 from backend.pagination import Page, paginate
 from backend.permissions import Role, scope_to_municipality
+from backend.privacy.consents import has_consent
 
 #: Counters the workers keep per day (see backend.notifications.worker).
 METRICS = ("sent", "retried", "dead", "tokens_pruned", "inbox_only")
@@ -196,6 +197,9 @@ def update_preferences(*, user: User, changes: Mapping[str, Any]) -> PreferenceS
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"unknown preference fields: {sorted(unknown)}")
+    if changes.get("announcements") and not has_consent(user.id, "marketing_push", unknown=True):
+        # Programme announcements are marketing pushes: they need the citizen's consent.
+        raise Conflict("Consent to programme announcements first.", code="consent_missing")
     _serialise_user(user.id)  # the first change creates the row: once, however many at once
     preferences = db.session.get(NotificationPreference, user.id, populate_existing=True)
     if preferences is None:

@@ -9,6 +9,7 @@ import jwt as pyjwt
 from backend.identity.models import AuthSession, User
 from backend.permissions import Role
 from tests.fixtures.identity import PASSWORD
+from tests.privacy.signup import signup_fields
 
 
 def _login(client, identifier, password=PASSWORD):
@@ -27,6 +28,7 @@ def test_citizen_signs_up_with_phone_and_logs_in(client, municipality):
             "password": "a-long-password",
             "display_name": "홍길동",
             "municipality_id": municipality.id,
+            **signup_fields(),
         },
     )
     assert response.status_code == 201
@@ -47,6 +49,7 @@ def test_password_is_stored_with_argon2id(ctx, client, municipality):
             "password": "a-long-password",
             "display_name": "김",
             "municipality_id": municipality.id,
+            **signup_fields(),
         },
     )
     user = User.query.filter_by(email="kim@example.test").one()
@@ -63,6 +66,7 @@ def test_duplicate_sign_up_is_409(client, create_user, municipality):
             "password": "a-long-password",
             "display_name": "x",
             "municipality_id": municipality.id,
+            **signup_fields(),
         },
     )
     assert response.status_code == 409

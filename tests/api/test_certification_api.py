@@ -98,7 +98,7 @@ def read_qr(image: Image.Image) -> str:
 def test_officials_and_holders_see_their_own_views(client, issued, holder, as_role):
     staff, mine = issued
     assert staff["status"] == "active" and staff["issue_reason"] == "nomination"
-    assert staff["user"] == {"id": holder[0].id, "display_name": "홍길동"}
+    assert staff["user"] == {"id": holder[0].id, "display_name": "홍*동"}  # masked for staff
     assert "qr_text" not in staff and "token" not in json.dumps(staff)
     assert mine["qr_text"].startswith(QR_PREFIX)
     assert mine["holder_name"] == "홍길동" and mine["holder_masked"] == "홍*동"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.permissions import Role
+from backend.privacy.masking import mask_name
 
 TERM_START = "2026-03-02"
 
@@ -36,7 +37,7 @@ def test_official_sets_up_a_committee_and_appoints(client, clock, official, crea
     appointed = _appoint(client, headers, committee["id"], citizen.id, role="chair")
     assert appointed.status_code == 201, appointed.json
     body = appointed.json
-    assert body["member"] == {"id": citizen.id, "display_name": citizen.display_name}
+    assert body["member"] == {"id": citizen.id, "display_name": mask_name(citizen.display_name)}
     assert (body["role"], body["status"]) == ("chair", "active")
     assert (body["term_start"], body["term_end"], body["last_day"]) == (
         "2026-03-02",

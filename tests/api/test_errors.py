@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from backend.permissions import Role
+from tests.privacy.signup import signup_fields
 
 
 def _assert_error(response, status: int, code: str) -> dict:
@@ -52,6 +53,7 @@ def test_field_errors_name_the_field_and_write_nothing(
         "password": "a-long-password",
         "display_name": "홍길동",
         "municipality_id": municipality.id,
+        **signup_fields(),
         **change,
     }
     before = table_counts()

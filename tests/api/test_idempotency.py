@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backend.identity.models import Municipality, User
 from backend.permissions import Role
+from tests.privacy.signup import signup_fields
 
 
 def _register(client, municipality, key, **change):
@@ -12,6 +13,7 @@ def _register(client, municipality, key, **change):
         "password": "a-long-password",
         "display_name": "재시도",
         "municipality_id": municipality.id,
+        **signup_fields(),
         **change,
     }
     return client.post("/api/v1/auth/register", json=body, headers={"Idempotency-Key": key})
@@ -43,6 +45,7 @@ def test_without_a_key_a_duplicate_is_a_conflict_not_a_double(client, municipali
             "password": "a-long-password",
             "display_name": "재시도",
             "municipality_id": municipality.id,
+            **signup_fields(),
         },
     )
     assert again.status_code == 409

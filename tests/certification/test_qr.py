@@ -53,7 +53,7 @@ def realistic_worst_case_token() -> str:
     return make_token(
         generate_signing_key("k2099x"),
         issuer="4113500000",  # a 10-digit 법정동 code, longer than any issuer code we use
-        holder_name="황보선우진",  # masks to 황***진
+        holder_name="황보선우진",  # masks to 황보**진
         revocation_index=MAX_REVOCATION_INDEX,
         expires_at=datetime(2099, 12, 31, tzinfo=UTC),
     )

@@ -14,6 +14,7 @@ from backend.cli import DEMO_PASSWORD, DEMO_USERS, seed_demo_data
 from backend.extensions import db
 from backend.identity.models import Municipality
 from backend.operations.request_log import JsonFormatter
+from tests.privacy.signup import signup_fields
 
 API = "/api/v1"
 PHONE = "010-2345-6789"
@@ -52,6 +53,7 @@ def test_logs_of_a_busy_run_hold_no_personal_data_or_secret(app, client, caplog,
             "password": "New-citizen-pw-77",
             "display_name": "박민수",
             "municipality_id": gangnam,
+            **signup_fields(),
         },
     )
     assert registered.status_code == 201, registered.json
@@ -63,6 +65,7 @@ def test_logs_of_a_busy_run_hold_no_personal_data_or_secret(app, client, caplog,
             "password": "New-citizen-pw-77",
             "display_name": "박민수",
             "municipality_id": gangnam,
+            **signup_fields(),
         },
     )
     assert again.status_code in (409, 422)
