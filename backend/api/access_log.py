@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from backend.api.auth import current_caller
 from backend.api.reports import csv_response
@@ -23,12 +23,10 @@ def log_access(
 ) -> None:
     """Record that the caller (if staff) read, exported, changed or deleted these people's data,
     from this request's address; an export without a reason is refused."""
-    # Imported here: api.certification itself calls this module (its holder lists).
-    from backend.api.certification import client_address
-
     record_access(
         actor=current_caller(),
-        address=client_address(request.environ, current_app.config["TRUSTED_PROXY_COUNT"]),
+        # The client's address as werkzeug's ProxyFix set it (TRUSTED_PROXY_COUNT).
+        address=request.remote_addr or "unknown",
         action=action,
         resource=resource,
         subject_ids=subject_ids,

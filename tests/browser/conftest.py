@@ -45,7 +45,14 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
-pytestmark = pytest.mark.browser
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every browser test and keep them on one xdist worker (one live server, in a row)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _free_port() -> int:
@@ -116,9 +123,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium (the system's) for the whole run."""
+    """One headless Chromium (the system's) per test module.
+
+    Not per session: while Playwright's sync API is open it keeps an asyncio loop running in
+    the worker's thread, and any later test of that worker calling `asyncio.run` (the FCM
+    sender's tests do) would fail. Per module, and with every browser module in one xdist
+    group (below), the loop is gone before another kind of test runs there.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import statistics
-import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -215,16 +214,11 @@ def test_fixed_mask_scores_close_to_the_best_mask_on_real_tokens() -> None:
     assert means[qr.FIXED_MASK_PATTERN] <= 1.05 * min(means.values())
 
 
-def test_rendered_images_are_cached_and_served_fast() -> None:
+def test_rendered_images_are_cached() -> None:
+    # How fast a render is belongs to bench/ (timing goals are not asserted in tests).
     token = make_token(revocation_index=99)
-    started = time.perf_counter()
     first = qr.render_png(token, box_size=8)
-    uncached = time.perf_counter() - started
-    started = time.perf_counter()
     second = qr.render_png(token, box_size=8)
-    cached = time.perf_counter() - started
     assert second is first
-    assert cached < 0.005
-    assert uncached < 0.1  # ~5 ms with the fixed mask; the mask search alone took ~17 ms
     assert qr.render_png(token, box_size=9) is not first
     assert qr.render_svg(token, box_size=8) is not first

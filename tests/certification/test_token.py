@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -469,17 +468,6 @@ def test_loaded_jwk_public_keys_are_cached() -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         check(make_token(), now=datetime(2025, 3, 1))
-
-
-def test_verification_is_fast() -> None:
-    # The budget is ~60 µs on a server; the bound here is loose so only a real regression
-    # (e.g. reloading keys per call) fails on a slow CI machine.
-    token = make_token()
-    runs = 300
-    started = time.perf_counter()
-    for _ in range(runs):
-        check(token)
-    assert (time.perf_counter() - started) / runs < 0.001
 
 
 # --- never raises -----------------------------------------------------------------------------

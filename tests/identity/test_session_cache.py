@@ -13,6 +13,9 @@ import sqlalchemy as sa
 
 from backend.permissions import Role
 
+# A second app plays the other worker: its connections must see the test's commits.
+pytestmark = pytest.mark.real_commits
+
 
 @pytest.fixture
 def other_worker(app):

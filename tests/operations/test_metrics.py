@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.clock import utcnow
@@ -148,6 +149,7 @@ def test_a_forged_forwarded_address_does_not_open_the_metrics(app, client, monke
     assert through_local_proxy.status_code == 200
 
 
+@pytest.mark.real_commits  # the gauges count the app's own pool, which isolation bypasses
 def test_pool_gauges_follow_checkouts(app, client):
     from backend.operations.metrics import DB_CONNECTIONS_IN_USE
 
