@@ -25,6 +25,7 @@ from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
 from backend.notifications.models import NotificationEvent
+from backend.operations.request_log import bind_request_id, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def queue(kind: str) -> Callable[..., None]:
                 "id": new_id(),
                 "kind": kind,
                 "payload": encode_payload(payload),
+                # Carried to the worker: its lines and the pushes it queues name this request.
+                "request_id": current_request_id(),
                 "created_at": utcnow(),
             },
         )
@@ -90,8 +93,10 @@ def fan_out(*, limit: int = 500) -> int:
     """Turn up to `limit` waiting events into inbox entries and pushes, and commit; returns how
     many events were claimed.
 
-    An event whose rule fails is logged with its payload and dropped (its savepoint rolled
-    back), so one bad event cannot hold up every later one.
+    An event whose rule fails is logged (its id and kind, never its payload, which names
+    people) and dropped (its savepoint rolled back), so one bad event cannot hold up every
+    later one. Each event is handled under the id of the request that published it, so the
+    lines logged meanwhile and the pushes it queues carry that id.
     """
     from backend.notifications.handlers import FAN_OUT
 
@@ -101,22 +106,27 @@ def fan_out(*, limit: int = 500) -> int:
     claim = (
         sa.delete(_EVENTS)
         .where(_EVENTS.c.id.in_(oldest.scalar_subquery()))
-        .returning(_EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.payload)
+        .returning(_EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.payload, _EVENTS.c.request_id)
     )
     try:
         claimed = sorted(db.session.execute(claim).all())
-        for event_id, kind, payload in claimed:
-            rule = FAN_OUT.get(kind)
-            if rule is None:
-                log.error("notification event %s of unknown kind %r dropped", event_id, kind)
-                continue
-            try:
-                with db.session.begin_nested():
-                    rule(**decode_payload(payload))
-            except Exception:
-                log.exception("notification event %s (%s) failed: %r", event_id, kind, payload)
+        for event_id, kind, payload, request_id in claimed:
+            with bind_request_id(request_id):
+                _apply(FAN_OUT.get(kind), event_id, kind, payload)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
     return len(claimed)
+
+
+def _apply(rule: Callable[..., None] | None, event_id: str, kind: str, payload: Any) -> None:
+    """Run one event's rule in a savepoint; a failure is logged and the event dropped."""
+    if rule is None:
+        log.error("notification event %s of unknown kind %r dropped", event_id, kind)
+        return
+    try:
+        with db.session.begin_nested():
+            rule(**decode_payload(payload))
+    except Exception:
+        log.exception("notification event %s (%s) failed", event_id, kind)

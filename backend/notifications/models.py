@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backend.clock import utcnow
 from backend.dbtypes import UTCDateTime, created_at_column, id_column
 from backend.extensions import db
+from backend.operations.request_log import REQUEST_ID_MAX_LENGTH
 
 
 class Platform(enum.StrEnum):
@@ -229,6 +230,8 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error_code: Mapped[str | None] = mapped_column(sa.String(40))
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The request that caused this push (its X-Request-ID), for the worker's log lines.
+    request_id: Mapped[str | None] = mapped_column(sa.String(REQUEST_ID_MAX_LENGTH))
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -259,4 +262,6 @@ class NotificationEvent(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     #: The event's payload, dates and decimals tagged so they read back as they were.
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, nullable=False)
+    #: The request that published it; the fan-out stamps its log lines and pushes with it.
+    request_id: Mapped[str | None] = mapped_column(sa.String(REQUEST_ID_MAX_LENGTH))
     created_at: Mapped[datetime] = created_at_column()

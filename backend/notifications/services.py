@@ -36,6 +36,7 @@ from backend.notifications.models import (
     OutboxStatus,
     Platform,
 )
+from backend.operations.request_log import current_request_id
 from backend.pagination import Page, paginate
 from backend.permissions import Role, scope_to_municipality
 from backend.privacy.consents import has_consent
@@ -427,6 +428,9 @@ def _outbox_row(due_at: datetime, now: datetime, **target: str) -> dict[str, Any
         "attempts": 0,
         "due_at": due_at,
         "created_at": now,
+        # The request being served, or the one whose event the fan-out is handling (it binds
+        # the event's id): the worker's lines about this push then name that request.
+        "request_id": current_request_id(),
         **target,
     }
 

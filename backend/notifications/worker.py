@@ -20,7 +20,8 @@ import math
 import random
 import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,7 @@ from backend.notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from backend.operations.request_log import bind_request_id
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +259,7 @@ class DeliveryWorker:
         self._record(claim_id, outcomes, report)
         if outcomes.prune:
             self._prune(claim_id, outcomes.prune, report)
+        _log_outcomes(claim_id, rows, outcomes)
         return report
 
     def _send(self, rows: Sequence[_Claimed], outcomes: _Outcomes) -> None:
@@ -273,14 +276,20 @@ class DeliveryWorker:
             try:
                 messages.append(_push_message(row, ttl=max_age - age))
             except ValueError as error:
-                log.warning("push %s has an invalid payload: %s", row.id, error)
+                with bind_request_id(row.request_id):
+                    log.warning("push %s has an invalid payload: %s", row.id, error)
                 outcomes.dead.append((row.id, "invalid_payload", str(error)[:500]))
         if not messages:
             return
         try:
             results = self.sender.send(messages)
         except Exception as error:  # the sender classifies FCM errors; this is anything else
-            log.exception("sending a batch of %d pushes failed", len(messages))
+            # Pushes of several requests: name them all rather than stamp the line with one.
+            log.exception(
+                "sending a batch of %d pushes failed",
+                len(messages),
+                extra={"request_ids": _request_ids(by_id[m.message_id] for m in messages)},
+            )
             results = [
                 SendResult(m.message_id, Outcome.RETRY, "worker_error", None, None, str(error))
                 for m in messages
@@ -304,12 +313,18 @@ class DeliveryWorker:
             due_at = utcnow() + timedelta(seconds=delay)
             outcomes.retry.append((row.id, due_at, result.error_code, result.error_message))
         else:
-            if result.outcome is Outcome.RETRY:
-                log.warning(
-                    "push %s dead after %d attempts: %s", row.id, row.attempts, result.error_code
-                )
-            else:
-                log.warning("push %s dead: %s %s", row.id, result.error_code, result.error_message)
+            with bind_request_id(row.request_id):
+                if result.outcome is Outcome.RETRY:
+                    log.warning(
+                        "push %s dead after %d attempts: %s",
+                        row.id,
+                        row.attempts,
+                        result.error_code,
+                    )
+                else:
+                    log.warning(
+                        "push %s dead: %s %s", row.id, result.error_code, result.error_message
+                    )
             outcomes.dead.append((row.id, result.error_code, result.error_message))
 
     # -- recording --------------------------------------------------------------------------
@@ -387,6 +402,41 @@ class DeliveryWorker:
         report.retried += refreshed
 
 
+# ---- log lines ------------------------------------------------------------------------------
+
+
+def _log_outcomes(claim_id: str, rows: Sequence[_Claimed], outcomes: _Outcomes) -> None:
+    """One line per request whose pushes were in this batch, stamped with that request's id:
+    how many of its pushes were sent, retried, dead or pruned (pushes caused by no request,
+    such as a scheduled reminder, share one line without an id).
+
+    The outcomes as the sender reported them; a row another worker took over meanwhile is
+    counted here and reported by `_record` as lost.
+    """
+    outcome_of: dict[str, str] = {}
+    for name in ("sent", "skipped", "retry", "dead", "prune"):
+        for item in getattr(outcomes, name):
+            outcome_of[item if isinstance(item, str) else item[0]] = name
+    by_request: dict[str | None, Counter[str]] = {}
+    for row in rows:
+        outcome = outcome_of.get(row.id)
+        if outcome is not None:
+            by_request.setdefault(row.request_id, Counter())[outcome] += 1
+    for request_id, counts in sorted(by_request.items(), key=lambda item: item[0] or ""):
+        with bind_request_id(request_id):
+            log.info(
+                "pushes of claim %s: %s",
+                claim_id,
+                ", ".join(f"{name} {count}" for name, count in sorted(counts.items())),
+                extra={"claim_id": claim_id, **{f"pushes_{k}": v for k, v in counts.items()}},
+            )
+
+
+def _request_ids(rows: Iterable[_Claimed]) -> list[str]:
+    """The distinct request ids of these pushes, sorted (for a line about a whole batch)."""
+    return sorted({row.request_id for row in rows if row.request_id is not None})
+
+
 # ---- database helpers ---------------------------------------------------------------------
 
 
@@ -401,6 +451,7 @@ class _Claimed:
     device_id: str | None
     notification_id: str | None
     announcement_id: str | None
+    request_id: str | None = None
     token: str | None = None
     locale: str | None = None
     kind: str = ""
@@ -433,6 +484,7 @@ def _load(ids: Sequence[str]) -> list[_Claimed]:
                 outbox.c.device_id,
                 outbox.c.notification_id,
                 outbox.c.announcement_id,
+                outbox.c.request_id,
             ).where(outbox.c.id.in_(ids))
         )
     ]

@@ -24,7 +24,9 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+#: The longest id accepted from a caller (and the width of the columns that store one).
+REQUEST_ID_MAX_LENGTH = 64
+_REQUEST_ID = re.compile(rf"^[A-Za-z0-9._:-]{{1,{REQUEST_ID_MAX_LENGTH}}}$")
 _current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )

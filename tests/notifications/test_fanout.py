@@ -3,6 +3,7 @@ the worker fans it out once, a failing rule holds up nobody else."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from backend.extensions import db
 from backend.notifications import fanout, handlers
 from backend.notifications.models import Notification, NotificationEvent, OutboxMessage
 from backend.notifications.worker import DeliveryWorker
+from backend.operations.request_log import bind_request_id
 
 
 def _count(model) -> int:
@@ -91,7 +93,8 @@ def test_a_failure_while_fanning_out_leaves_the_events_for_the_next_worker(
 
 def test_a_failing_rule_drops_its_event_only(ctx, create_user, monkeypatch, caplog):
     first, second = create_user(), create_user()
-    events.publish(events.CERTIFICATE_ISSUED, **_payload(first, expires_at=utcnow()))
+    with bind_request_id("req-7"):  # as in the request that published it
+        events.publish(events.CERTIFICATE_ISSUED, **_payload(first, expires_at=utcnow()))
     events.publish(events.REWARD_GRANTED, **_payload(second))
     db.session.commit()
 
@@ -103,7 +106,11 @@ def test_a_failing_rule_drops_its_event_only(ctx, create_user, monkeypatch, capl
     (notice,) = db.session.scalars(sa.select(Notification)).all()
     assert notice.user_id == second.id
     assert _count(NotificationEvent) == 0
-    assert "certificate.issued" in caplog.text
+    (failed,) = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert "certificate.issued" in failed.getMessage()
+    # Its id and kind, not its payload (which names the person), under its request's id.
+    assert first.id not in caplog.text
+    assert failed.request_id == "req-7"
 
 
 def test_the_fan_out_command_fills_the_inbox_without_a_push_worker(app, ctx, create_user):
