@@ -87,6 +87,10 @@ class RequestJSONProvider(DefaultJSONProvider):
         return load_json(s)
 
 
+#: Where the JSON-only body rule applies.
+API_PREFIX = "/api/"
+
+
 def _has_body() -> bool:
     return bool(request.content_length) or request.headers.get("Transfer-Encoding") is not None
 
@@ -105,7 +109,9 @@ def check_request() -> Response | None:
             "Check the input.",
             {name: ["NUL characters are not allowed."] for name in bad_args},
         )
-    if request.method in BODY_METHODS and _has_body():
+    # The API takes JSON only; the console's pages (outside /api/) post HTML forms, which
+    # their own form token and the API's input schemas check.
+    if request.method in BODY_METHODS and _has_body() and request.path.startswith(API_PREFIX):
         if not request.is_json:
             return error_response(
                 415,

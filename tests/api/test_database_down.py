@@ -13,9 +13,10 @@ import pytest
 from backend import create_app
 from backend.api.auth import issue_tokens
 from backend.ids import new_id
+from tests.privacy.signup import signup_fields
 
-#: Routes that need no database at all.
-WITHOUT_DATABASE = {"/api/v1/openapi.json", "/healthz"}
+#: Routes that need no database at all (the consent texts are part of the code).
+WITHOUT_DATABASE = {"/api/v1/openapi.json", "/healthz", "/api/v1/consent-texts"}
 
 
 def _down_app(url: str):
@@ -83,6 +84,7 @@ def test_public_writes_answer_503_when_the_database_is_gone(down_app):
                 "password": "a-long-password",
                 "display_name": "홍길동",
                 "municipality_id": new_id(),
+                **signup_fields(),
             },
         ),
         "register",

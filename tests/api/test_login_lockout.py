@@ -18,6 +18,7 @@ def _login(client, identifier: str, password: str = WRONG):
 
 
 @pytest.mark.parametrize("who", ["known@example.test", "nobody@example.test", "01099998888"])
+@pytest.mark.real_commits  # threads, each with its own connection
 def test_twenty_parallel_wrong_passwords_check_at_most_the_limit(
     app, client, create_user, monkeypatch, who
 ):

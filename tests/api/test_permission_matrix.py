@@ -89,10 +89,27 @@ def test_permission_matrix(app, client, as_role, role):
 #: Path arguments that name no row of a municipality: the course catalogue and the mediation
 #: committee are the ministry's (national), a calendar feed's token is public, the stage is a
 #: name, devices and notifications are the caller's own (`/me/...`), static files are files.
-NOT_MUNICIPAL = {"course_id", "member_id", "token", "device_id", "notification_id", "filename"}
+NOT_MUNICIPAL = {
+    "course_id",
+    "member_id",
+    "token",
+    "device_id",
+    "notification_id",
+    "filename",
+    "purpose",  # a consent purpose of the caller's own
+    "export_id",  # the caller's own data export
+}
 _DAY = "2030-03-0{}T{}:00:00+09:00"
 #: Bodies that pass the schemas, so that a refusal is the row's, not the body's (422).
 BODIES = {
+    "/api/v1/users/<user_id>/guardian-consent": {"method": "in_person", "relation": "모"},
+    "/api/v1/activities/<activity_id>/assurance-requirement": {"level": 2},
+    "/api/v1/committees/<committee_id>/assurance-requirement": {"level": 2},
+    "/api/v1/municipalities/<municipality_id>/dormancy-policy": {
+        "inactive_months": 12,
+        "action": "restrict",
+        "notice_days": 30,
+    },
     "/api/v1/activities/<activity_id>/check-in": {"code": "123456"},
     "/api/v1/appointments/<appointment_id>/dismiss": {"reason": "사유"},
     "/api/v1/certificates/<certificate_id>/reissue": {"reason": "분실"},
@@ -199,6 +216,7 @@ def rows_of_one_municipality(
         "user_id": citizen.id,
         "rule_id": create_rule(municipality).id,
         "budget_id": create_budget().id,
+        "municipality_id": municipality.id,
     }
 
 

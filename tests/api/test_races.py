@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from backend.extensions import db
@@ -20,6 +21,9 @@ from backend.rewards.models import Incentive
 from tests.concurrency import in_parallel
 
 API = "/api/v1"
+
+# Threads, each with its own connection: they must see committed rows (no test transaction).
+pytestmark = pytest.mark.real_commits
 
 
 def _stage(stage_id: str) -> ProjectStage:

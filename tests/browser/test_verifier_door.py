@@ -92,12 +92,13 @@ def test_door_check_in_online(page, meeting_now) -> None:
     page.wait_for_selector("#door-meeting:not([hidden])")
     page.wait_for_function("document.getElementById('door-count').textContent.includes('확정 2')")
     assert page.inner_text("#door-count") == "입장 0 / 확정 2"
-    assert sorted(page.inner_text("#door-expected").split("\n")) == ["김영희", "홍길동"]
+    # Staff see the one masking rule's names, at the door too.
+    assert sorted(page.inner_text("#door-expected").split("\n")) == ["김*희", "홍*동"]
 
     first = meeting_now["tickets"]["citizen1@gangnam.example"]
     assert _scan(page, first) == "admitted"
     assert page.inner_text("#door-count") == "입장 1 / 확정 2"
-    assert page.inner_text("#door-expected") == "김영희"
+    assert page.inner_text("#door-expected") == "김*희"
     page.fill("#door-ticket", first)
     page.click("#door-ticket-form button[type=submit]")
     page.wait_for_selector("#door-outcome[data-outcome=already]:not([hidden])")
@@ -149,7 +150,7 @@ def test_door_check_in_through_an_outage_with_a_conflict(page, live_server) -> N
         "#door-conflicts li", "els => els.map(e => [e.dataset.outcome, e.textContent])"
     )
     assert len(conflicts) == 1 and conflicts[0][0] == "conflict_other_device"
-    assert "김영희" in conflicts[0][1]
+    assert "김*희" in conflicts[0][1]
     assert page.inner_text("#door-count") == "입장 2 / 확정 2"
     assert_accessible(page)
     save_screenshot(page, "verifier-door-conflict")
