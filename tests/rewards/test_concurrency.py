@@ -15,7 +15,7 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
 from backend.permissions import Role
-from backend.rewards import services
+from backend.rewards import grants, services
 from backend.rewards.models import Incentive, RewardBudget, RewardLedgerEntry
 
 pytestmark = [
@@ -105,14 +105,14 @@ def test_the_unique_constraint_alone_stops_a_double_grant(
     create_rule(name="상품권", incentive=Incentive.VOUCHER, amount=5_000)
     budget = create_budget(total_amount=100_000)
     both_checked = threading.Barrier(2)
-    checked = services._already_granted
+    checked = grants._already_granted
 
     def check_then_wait(participation_id: str, incentive: Incentive) -> bool:
         found = checked(participation_id, incentive)
         both_checked.wait(timeout=10)
         return found
 
-    monkeypatch.setattr(services, "_already_granted", check_then_wait)
+    monkeypatch.setattr(grants, "_already_granted", check_then_wait)
     results = run_in_threads(app, 2, confirm(citizen.id, citizen.municipality_id, new_id()))
 
     assert sorted(len(result) for result in results) == [0, 1]
