@@ -219,15 +219,8 @@ def require_activity_level(data: dict[str, Any], activity_id: str) -> Any:
     """Require an identity assurance level of citizens joining the activity."""
     from backend.participation.services import get_activity
 
-    actor = current_caller()
-    activity = get_activity(viewer=actor, activity_id=activity_id)
-    return assurance.set_requirement(
-        actor=actor,
-        target_type="activity",
-        target_id=activity.id,
-        municipality_id=activity.municipality_id,
-        level=data["level"],
-    )
+    activity = get_activity(viewer=current_caller(), activity_id=activity_id)
+    return _require_level("activity", activity, data["level"])
 
 
 @blp.route("/committees/<committee_id>/assurance-requirement", methods=["PUT"])
@@ -238,14 +231,18 @@ def require_committee_level(data: dict[str, Any], committee_id: str) -> Any:
     """Require an identity assurance level of citizens appointed to the committee."""
     from backend.committees.services import get_committee
 
-    actor = current_caller()
-    committee = get_committee(viewer=actor, committee_id=committee_id)
+    committee = get_committee(viewer=current_caller(), committee_id=committee_id)
+    return _require_level("committee", committee, data["level"])
+
+
+def _require_level(target_type: str, target: Any, level: str) -> Any:
+    # One place that names the target's municipality, so both targets record alike.
     return assurance.set_requirement(
-        actor=actor,
-        target_type="committee",
-        target_id=committee.id,
-        municipality_id=committee.municipality_id,
-        level=data["level"],
+        actor=current_caller(),
+        target_type=target_type,
+        target_id=target.id,
+        municipality_id=target.municipality_id,
+        level=level,
     )
 
 

@@ -3,6 +3,7 @@ list and the attendance queue (confirm or reject one by one or in bulk, walk-ins
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import marshmallow as ma
@@ -13,7 +14,7 @@ from flask import Response, request
 from backend.api import participation as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import domain_errors, load_form, submit
 from backend.console.pages import done, page, page_args
 from backend.console.sheets import find_user
 from backend.errors import DomainError
@@ -45,13 +46,13 @@ def activity_new(project_id: str) -> Any:
     project = services.get_project(viewer=actor, project_id=project_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data, errors = load_form(ActivityCreateSchema())
-        if data is not None:
-            try:
-                activity = services.create_activity(actor=actor, project=project, **data)
-                return done("console.activity", activity_id=activity.id)
-            except DomainError as error:
-                errors = domain_errors(error)
+        saved, errors = submit(
+            ActivityCreateSchema(),
+            partial(services.create_activity, actor=actor, project=project),
+            lambda activity: done("console.activity", activity_id=activity.id),
+        )
+        if saved:
+            return saved
     return page(
         "activity_form.html",
         422 if errors else 200,
@@ -71,13 +72,13 @@ def activity_edit(activity_id: str) -> Any:
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data, errors = load_form(ActivityUpdateSchema())
-        if data is not None:
-            try:
-                services.update_activity(actor=actor, activity=activity, **data)
-                return done("console.activity", activity_id=activity.id)
-            except DomainError as error:
-                errors = domain_errors(error)
+        saved, errors = submit(
+            ActivityUpdateSchema(),
+            partial(services.update_activity, actor=actor, activity=activity),
+            lambda _: done("console.activity", activity_id=activity.id),
+        )
+        if saved:
+            return saved
     return page(
         "activity_form.html",
         422 if errors else 200,
@@ -149,40 +150,29 @@ def activity_code_qr(activity_id: str) -> Any:
     return response
 
 
-def _participation(participation_id: str) -> Any:
-    return services.get_participation(viewer=current_user(), participation_id=participation_id)
+def _participation_write(participation_id: str, schema: Any, write: Any) -> Any:
+    actor = current_user()
+    participation = services.get_participation(viewer=actor, participation_id=participation_id)
+    saved, errors = submit(
+        schema(),
+        partial(write, actor=actor, participation=participation),
+        lambda _: done("console.activity", activity_id=participation.activity_id),
+    )
+    return saved or _activity_page(participation.activity_id, 422, errors=errors)
 
 
 @bp.route("/participations/<participation_id>/confirm", methods=["POST"])
 @mirrors(api.confirm_participation)
 def participation_confirm(participation_id: str) -> Any:
     """Confirm one participation with hours."""
-    participation = _participation(participation_id)
-    data, errors = load_form(ConfirmSchema())
-    if data is not None:
-        try:
-            services.confirm_participation(
-                actor=current_user(), participation=participation, **data
-            )
-            return done("console.activity", activity_id=participation.activity_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _activity_page(participation.activity_id, 422, errors=errors)
+    return _participation_write(participation_id, ConfirmSchema, services.confirm_participation)
 
 
 @bp.route("/participations/<participation_id>/reject", methods=["POST"])
 @mirrors(api.reject_participation)
 def participation_reject(participation_id: str) -> Any:
     """Reject one participation with a reason (frees its seat)."""
-    participation = _participation(participation_id)
-    data, errors = load_form(RejectSchema())
-    if data is not None:
-        try:
-            services.reject_participation(actor=current_user(), participation=participation, **data)
-            return done("console.activity", activity_id=participation.activity_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _activity_page(participation.activity_id, 422, errors=errors)
+    return _participation_write(participation_id, RejectSchema, services.reject_participation)
 
 
 @bp.route("/activities/<activity_id>/confirm", methods=["POST"])
@@ -194,14 +184,14 @@ def activity_confirm(activity_id: str) -> Any:
     extra = {} if request.form.getlist("participation_ids") else {"participation_ids": None}
     if request.form.get("all_attended"):
         extra = {"participation_ids": None}
-    data, errors = load_form(BulkConfirmSchema(), lists=("participation_ids",), **extra)
-    if data is not None:
-        try:
-            rows = services.confirm_activity_participations(actor=actor, activity=activity, **data)
-            return done("console.activity", activity_id=activity.id, confirmed=len(rows))
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _activity_page(activity_id, 422, errors=errors)
+    saved, errors = submit(
+        BulkConfirmSchema(),
+        partial(services.confirm_activity_participations, actor=actor, activity=activity),
+        lambda rows: done("console.activity", activity_id=activity.id, confirmed=len(rows)),
+        lists=("participation_ids",),
+        **extra,
+    )
+    return saved or _activity_page(activity_id, 422, errors=errors)
 
 
 @bp.route("/activities/<activity_id>/walk-ins", methods=["POST"])

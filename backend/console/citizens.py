@@ -3,6 +3,7 @@ redemptions, certificate revocation and reissue."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from backend.api import certification as api_certification
@@ -11,9 +12,8 @@ from backend.certification import services as certification
 from backend.certification.schemas import ReasonSchema
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
-from backend.errors import DomainError
 from backend.identity.services import get_user_for
 from backend.rewards import services as rewards
 from backend.rewards.models import REDEEMABLE_INCENTIVES, Incentive
@@ -51,15 +51,15 @@ def citizen(user_id: str) -> Any:
 
 def _ledger_write(user_id: str, schema: Any, write: Any) -> Any:
     actor = current_user()
-    data, errors = load_form(schema(), user_id=user_id)
-    if data is not None:
-        try:
-            user = rewards.get_citizen_for(actor=actor, user_id=data.pop("user_id"))
-            write(actor=actor, user=user, **data)
-            return done("console.citizen", user_id=user_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _citizen_page(user_id, 422, errors=errors)
+
+    def write_for(**data: Any) -> Any:
+        user = rewards.get_citizen_for(actor=actor, user_id=data.pop("user_id"))
+        return write(actor=actor, user=user, **data)
+
+    saved, errors = submit(
+        schema(), write_for, lambda _: done("console.citizen", user_id=user_id), user_id=user_id
+    )
+    return saved or _citizen_page(user_id, 422, errors=errors)
 
 
 @bp.route("/citizens/<user_id>/grants", methods=["POST"])
@@ -79,14 +79,12 @@ def citizen_redemption(user_id: str) -> Any:
 def _certificate_write(certificate_id: str, write: Any) -> Any:
     actor = current_user()
     certificate = certification.get_certificate_for(viewer=actor, certificate_id=certificate_id)
-    data, errors = load_form(ReasonSchema())
-    if data is not None:
-        try:
-            write(certificate=certificate, actor=actor, **data)
-            return done("console.citizen", user_id=certificate.user_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _citizen_page(certificate.user_id, 422, errors=errors)
+    saved, errors = submit(
+        ReasonSchema(),
+        partial(write, certificate=certificate, actor=actor),
+        lambda _: done("console.citizen", user_id=certificate.user_id),
+    )
+    return saved or _citizen_page(certificate.user_id, 422, errors=errors)
 
 
 @bp.route("/certificates/<certificate_id>/revoke", methods=["POST"])

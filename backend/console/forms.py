@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import request
+from werkzeug.wrappers import Response
 
 from backend.api.errors import flatten_field_errors
 from backend.console.i18n import error_text
 from backend.errors import DomainError
+
+T = TypeVar("T")
 
 #: `<input type="datetime-local">` sends local Seoul time without an offset.
 _LOCAL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
@@ -59,3 +63,23 @@ _INTEGER = re.compile(r"^-?\d{1,12}$")
 def domain_errors(error: DomainError) -> dict[str, list[str]]:
     """A service's refusal as the form's error list (its message in the page's language)."""
     return {"_message": [error_text(error.code, error.message)], **error.fields}
+
+
+def submit(
+    schema: ma.Schema,
+    write: Callable[..., T],
+    then: Callable[[T], Response],
+    *,
+    lists: tuple[str, ...] = (),
+    **extra: Any,
+) -> tuple[Response | None, dict[str, list[str]]]:
+    """Load the form with the API's schema and call the service `write` with it: (the page
+    `then` leads to after the write, {}), or (None, the field or refusal errors to show)."""
+    data, errors = load_form(schema, lists=lists, **extra)
+    if data is None:
+        return None, errors
+    try:
+        result = write(**data)
+    except DomainError as error:
+        return None, domain_errors(error)
+    return then(result), {}

@@ -4,6 +4,7 @@ check-in count."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import marshmallow as ma
@@ -21,7 +22,7 @@ from backend.committees.schemas import (
 )
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import domain_errors, load_form, submit
 from backend.console.pages import done, page, page_args
 from backend.errors import DomainError
 from backend.extensions import db
@@ -49,13 +50,13 @@ def meeting_new() -> Any:
         committee = services.get_committee(
             viewer=actor, committee_id=request.form.get("committee_id", "")
         )
-        data, errors = load_form(MeetingCreateSchema())
-        if data is not None:
-            try:
-                meeting = services.create_meeting(actor=actor, committee=committee, **data)
-                return done("console.meeting", meeting_id=meeting.id)
-            except DomainError as error:
-                errors = domain_errors(error)
+        saved, errors = submit(
+            MeetingCreateSchema(),
+            partial(services.create_meeting, actor=actor, committee=committee),
+            lambda meeting: done("console.meeting", meeting_id=meeting.id),
+        )
+        if saved:
+            return saved
     return page(
         "meeting_form.html",
         422 if errors else 200,

@@ -6,12 +6,13 @@ Rows are dumped with the API's output schemas, so each audience sees what the AP
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from backend.api import ministry as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import domain_errors, load_form, submit
 from backend.console.pages import done, page, page_args
 from backend.errors import DomainError
 from backend.ministry import services
@@ -131,14 +132,12 @@ def selected_case(case_id: str) -> Any:
 def _case_write(case_id: str, schema: Any, write: Any) -> Any:
     actor = current_user()
     case = services.get_selected_case(viewer=actor, case_id=case_id)
-    data, errors = load_form(schema())
-    if data is not None:
-        try:
-            write(actor=actor, case=case, **data)
-            return done("console.selected_case", case_id=case_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _case_page(case_id, 422, errors=errors)
+    saved, errors = submit(
+        schema(),
+        partial(write, actor=actor, case=case),
+        lambda _: done("console.selected_case", case_id=case_id),
+    )
+    return saved or _case_page(case_id, 422, errors=errors)
 
 
 @bp.route("/ministry/cases/<case_id>/follow-ups", methods=["POST"])

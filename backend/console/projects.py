@@ -3,6 +3,7 @@ mode overrides with a reason, and the government work log."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import marshmallow as ma
@@ -11,7 +12,7 @@ from flask import request
 from backend.api import participation as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import domain_errors, load_form, submit
 from backend.console.pages import done, page, page_args
 from backend.errors import DomainError
 from backend.participation import services
@@ -62,13 +63,13 @@ def project_new() -> Any:
     """Open a project; its four stages come with it."""
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data, errors = load_form(ProjectCreateSchema())
-        if data is not None:
-            try:
-                project = services.create_project(actor=current_user(), **data)
-                return done("console.project", project_id=project.id)
-            except DomainError as error:
-                errors = domain_errors(error)
+        saved, errors = submit(
+            ProjectCreateSchema(),
+            partial(services.create_project, actor=current_user()),
+            lambda project: done("console.project", project_id=project.id),
+        )
+        if saved:
+            return saved
     status = 422 if errors else 200
     return page(
         "project_form.html", status, project=None, form=request.form, errors=errors, **CHOICES
@@ -83,13 +84,13 @@ def project_edit(project_id: str) -> Any:
     project = services.project_with_stages(viewer=actor, project_id=project_id)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data, errors = load_form(ProjectUpdateSchema())
-        if data is not None:
-            try:
-                services.update_project(actor=actor, project=project, **data)
-                return done("console.project", project_id=project.id)
-            except DomainError as error:
-                errors = domain_errors(error)
+        saved, errors = submit(
+            ProjectUpdateSchema(),
+            partial(services.update_project, actor=actor, project=project),
+            lambda _: done("console.project", project_id=project.id),
+        )
+        if saved:
+            return saved
     status = 422 if errors else 200
     return page(
         "project_form.html",
