@@ -16,6 +16,7 @@ from backend.committees.models import (
     Stage,
 )
 from backend.identity.schemas import UserPublicSchema
+from backend.privacy.fields import MaskedName
 from backend.schemas import (
     Id,
     InputSchema,
@@ -406,7 +407,7 @@ class ScanUploadSchema(InputSchema):
 class CheckInScanSchema(OutputSchema):
     scan_id = fields.String(required=True)
     registration_id = Id(allow_none=True, required=True)
-    attendee_name = fields.String(
+    attendee_name = MaskedName(
         attribute="registration.user.display_name", allow_none=True, dump_default=None
     )
     device_id = fields.String(allow_none=True, required=True)

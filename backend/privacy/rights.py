@@ -33,7 +33,7 @@ from backend.errors import (
     ValidationFailed,
 )
 from backend.extensions import db
-from backend.identity.models import AuthSession, User
+from backend.identity.models import AuthSession, Municipality, User
 from backend.identity.passwords import hash_password, verify_password
 from backend.identity.services import _ensure_login_is_free, normalize_email, normalize_phone
 from backend.permissions import Role, can_see_municipality
@@ -388,7 +388,13 @@ def set_dormancy_policy(
 
 
 def _ensure_policy_reader(viewer: User, municipality_id: str) -> None:
-    if viewer.role == Role.CITIZEN or not can_see_municipality(viewer, municipality_id):
+    # A national role sees every municipality, but only those that exist (the policy row
+    # references it).
+    if (
+        viewer.role == Role.CITIZEN
+        or not can_see_municipality(viewer, municipality_id)
+        or db.session.get(Municipality, municipality_id) is None
+    ):
         raise NotFound("Municipality not found.", code="municipality_not_found")
 
 

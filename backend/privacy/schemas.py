@@ -102,7 +102,8 @@ class AccessRecordSchema(OutputSchema):
 class ReviewArgsSchema(InputSchema):
     month = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$"),
+        # Years 1900-2099: the review reaches six months back and one forward.
+        validate=validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"),
         metadata={"example": "2026-11"},
     )
 

@@ -103,7 +103,8 @@ FAMILIES = [
     "participations", "surveys", "indicator-records", "reports", "committees", "appointments",
     "meetings", "registrations", "reward-rules", "rewards", "budgets",
     "certification-criteria", "certificates", "announcements", "admin", "selected-cases",
-    "mediation", "disputes", "courses", "enrolments", "calendar-feeds",
+    "mediation", "disputes", "courses", "enrolments", "calendar-feeds", "access-records",
+    "consent-texts",
 ]  # fmt: skip
 
 
