@@ -15,6 +15,7 @@ from fpdf import FPDF
 from backend.certification.models import Certificate, CertificateKind
 from backend.certification.qr import render_png
 from backend.clock import SEOUL
+from backend.errors import Unavailable
 
 KIND_TITLES = {
     CertificateKind.MODEL_CITIZEN: ("모범시민증", "Model Citizen Certificate"),
@@ -23,8 +24,9 @@ KIND_TITLES = {
 _QR_MM = 70
 
 
-class FontMissing(RuntimeError):
-    """The configured TrueType font is not installed (Debian: fonts-nanum)."""
+class FontMissing(Unavailable):
+    """The configured TrueType font is not installed (Debian: fonts-nanum): a 503 in the error
+    shape, not a 500; the request was fine and works once the font is there."""
 
 
 def _date(moment) -> str:

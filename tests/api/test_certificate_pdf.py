@@ -94,3 +94,17 @@ def test_officials_print_it_others_cannot_and_revoked_is_refused(
     )
     refused = client.get(path, headers=official[1])
     assert (refused.status_code, refused.json["error"]["code"]) == (409, "certificate_revoked")
+
+
+def test_a_server_without_the_font_answers_503_in_the_error_shape(app, client, issued):
+    staff, _mine, _official, holder_headers = issued
+    path = f"/api/v1/certificates/{staff['id']}/certificate.pdf"
+    configured = app.config["CERTIFICATE_PDF_FONT"]
+    app.config["CERTIFICATE_PDF_FONT"] = "/nonexistent/NanumGothic.ttf"
+    try:
+        answer = client.get(path, headers=holder_headers)
+    finally:
+        app.config["CERTIFICATE_PDF_FONT"] = configured
+    assert answer.status_code == 503
+    assert answer.json["error"]["code"] == "service_unavailable"
+    assert set(answer.json["error"]) == {"code", "message", "fields"}
