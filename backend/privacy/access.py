@@ -82,9 +82,11 @@ def record_access(
         },
     )
     if subjects:
-        # One multi-row INSERT: an executemany is a round trip per row on psycopg2.
+        # An executemany: SQLAlchemy sends it as one multi-row INSERT on PostgreSQL
+        # ("insertmanyvalues") from a statement compiled once; `.values([...])` compiled a new
+        # statement of 2 x N parameters per request (~1 ms of CPU for a page of 50).
         db.session.execute(
-            _INSERT_SUBJECT.values([{"record_id": record_id, "user_id": s} for s in subjects])
+            _INSERT_SUBJECT, [{"record_id": record_id, "user_id": s} for s in subjects]
         )
     return record_id
 
