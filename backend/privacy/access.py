@@ -23,7 +23,7 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
 from backend.pagination import Page, paginate
-from backend.permissions import Role, scope_to_municipality
+from backend.permissions import access_is_recorded, can_read_access_records, scope_to_municipality
 from backend.privacy.models import AccessAction, AccessRecord, AccessRecordSubject
 
 _INSERT_RECORD = sa.insert(AccessRecord.__table__)
@@ -59,7 +59,7 @@ def record_access(
 ) -> str | None:
     """Write an access record of staff reading or handling citizens' data; None for citizens
     (a citizen only ever sees their own data or masked names)."""
-    if actor.role == Role.CITIZEN:
+    if not access_is_recorded(actor):
         return None
     if action == AccessAction.EXPORT:
         reason = require_reason(reason)
@@ -92,7 +92,7 @@ def record_access(
 
 
 def _ensure_reader(viewer: User) -> None:
-    if viewer.role != Role.ADMIN:
+    if not can_read_access_records(viewer):
         raise PermissionDenied("Only admins read the access records.")
 
 
