@@ -30,9 +30,7 @@ def _records_of(user_id: str) -> list[AccessRecord]:
     )
 
 
-def test_the_citizen_page_is_recorded_masked_and_shows_consents(
-    app, create_user, console_login
-):
+def test_the_citizen_page_is_recorded_masked_and_shows_consents(app, create_user, console_login):
     official = create_user(Role.OFFICIAL)
     citizen = create_user(Role.CITIZEN, display_name="홍길동")
     client = console_login(official)
@@ -97,8 +95,7 @@ def test_admins_find_records_by_subject_and_dates(app, create_user, console_logi
     ).get_data(as_text=True)
     assert html.count('data-resource="user.consents"') == 1
     html = admin.get(
-        f"/console/admin/access-records?subject_id={citizen.id}"
-        f"&until={today - timedelta(days=1)}"
+        f"/console/admin/access-records?subject_id={citizen.id}&until={today - timedelta(days=1)}"
     ).get_data(as_text=True)
     assert 'data-resource="user.consents"' not in html
     html = admin.get("/console/admin/access-records?action=export").get_data(as_text=True)
@@ -145,7 +142,12 @@ def test_an_official_sets_the_dormancy_policy_of_their_municipality(
     assert bad.status_code == 422
     saved = client.post(
         url,
-        data={"csrf_token": token, "inactive_months": "12", "action": "delete", "notice_days": "30"},
+        data={
+            "csrf_token": token,
+            "inactive_months": "12",
+            "action": "delete",
+            "notice_days": "30",
+        },
     )
     assert saved.status_code == 303
     policy = db.session.get(DormancyPolicy, municipality.id)
