@@ -375,6 +375,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "privacy.notice_days": ("사전 알림 (일 전)", "Notice (days before)"),
     "dormancy_action.restrict": ("이용 제한", "Restrict"),
     "dormancy_action.delete": ("삭제", "Delete"),
+    "privacy.assurance": ("본인확인 수준", "Identity assurance"),
+    "privacy.assurance_intro": (
+        "활동 참여나 위원 위촉에 필요한 본인확인 수준입니다. 수준이 낮은 시민은 참여·위촉이 "
+        "거절됩니다. 본인확인은 지자체가 연결한 서비스(PASS, 간편인증, 아이핀)로 앱에서 합니다.",
+        "The identity assurance level citizens need to join an activity or be appointed to a "
+        "committee; below it they are refused. Citizens check their identity in the app with "
+        "the provider the municipality plugged in (PASS, 간편인증, i-PIN).",
+    ),
+    "privacy.assurance_activity": ("활동", "Activities"),
+    "privacy.assurance_committee": ("위원회", "Committees"),
+    "privacy.assurance_level": ("필요한 수준", "Required level"),
+    "assurance_level.1": ("1 가입 정보만", "1 sign-up only"),
+    "assurance_level.2": ("2 휴대폰·간편인증·아이핀", "2 carrier, 간편인증 or i-PIN"),
+    "assurance_level.3": ("3 대면 확인", "3 in person"),
 }
 
 #: Labels of the enum values the pages show.

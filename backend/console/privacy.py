@@ -1,6 +1,7 @@
 """Personal data in the console: access records and their monthly review (admins), the consent
-texts and their versions, a municipality's dormancy policy, and the one way console pages write
-an access record (`log_access`, the API's own helper)."""
+texts and their versions, a municipality's dormancy policy, the identity assurance level its
+activities and committees require, and the one way console pages write an access record
+(`log_access`, the API's own helper)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,30 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import g, request
 
 from backend.api import access_log
 from backend.api import privacy as api_privacy
 from backend.clock import SEOUL, utcnow
+from backend.committees.committee import get_committee, list_committees
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
 from backend.errors import NotFound
+from backend.extensions import db
 from backend.identity import services as identity
-from backend.permissions import sees_all_municipalities
-from backend.privacy import access, consents, rights
-from backend.privacy.models import AccessAction
-from backend.privacy.schemas import AccessRecordArgsSchema, DormancyPolicySchema, ReviewArgsSchema
+from backend.participation.activities import get_activity, list_activities
+from backend.permissions import can_see_municipality, sees_all_municipalities
+from backend.privacy import access, assurance, consents, rights
+from backend.privacy.models import AccessAction, AssuranceRequirement
+from backend.privacy.schemas import (
+    AccessRecordArgsSchema,
+    AssuranceRequirementSchema,
+    DormancyPolicySchema,
+    ReviewArgsSchema,
+)
 
 #: The filters of the access-record list that are given as they are (the dates are converted).
 _PLAIN_FILTERS = ("subject_id", "actor_id", "action", "resource")
@@ -186,3 +196,74 @@ def dormancy_set() -> Any:
         DormancyPolicySchema(), write, lambda _: done("console.dormancy", **query)
     )
     return saved or _dormancy_page(municipality_id, 422, errors=errors)
+
+
+# ---- identity assurance required by activities and committees (officials) -------------------
+
+#: How many of the newest activities and committees the page offers.
+_ASSURANCE_ROWS = 50
+
+
+def _assurance_page(status: int = 200, **context: Any) -> Any:
+    user = current_user()
+    # Only what the official may set: their municipality's (the service's own predicate).
+    targets = {
+        "activity": [
+            a
+            for a in list_activities(viewer=user, limit=_ASSURANCE_ROWS, cursor=None).items
+            if can_see_municipality(user, a.municipality_id)
+        ],
+        "committee": list_committees(viewer=user, limit=_ASSURANCE_ROWS, cursor=None).items,
+    }
+    ids = [t.id for rows in targets.values() for t in rows]
+    levels = {
+        (r.target_type, r.target_id): r.level
+        for r in db.session.scalars(
+            sa.select(AssuranceRequirement).where(AssuranceRequirement.target_id.in_(ids))
+        )
+    }
+    return page(
+        "assurance.html",
+        status,
+        targets=targets,
+        levels=levels,
+        choices=assurance.LEVELS,
+        **context,
+    )
+
+
+@bp.route("/privacy/assurance")
+@mirrors(api_privacy.require_activity_level, api_privacy.require_committee_level)
+def assurance_requirements() -> Any:
+    """The level each activity and committee requires of its citizens, to change."""
+    return _assurance_page()
+
+
+def _require(target_type: str, target: Any) -> Any:
+    def write(**data: Any) -> Any:
+        return assurance.set_requirement(
+            actor=current_user(),
+            target_type=target_type,
+            target_id=target.id,
+            municipality_id=target.municipality_id,
+            level=data["level"],
+        )
+
+    saved, errors = submit(
+        AssuranceRequirementSchema(), write, lambda _: done("console.assurance_requirements")
+    )
+    return saved or _assurance_page(422, errors=errors)
+
+
+@bp.route("/privacy/assurance/activity/<activity_id>", methods=["POST"])
+@mirrors(api_privacy.require_activity_level)
+def assurance_activity(activity_id: str) -> Any:
+    """Require a level of citizens joining the activity."""
+    return _require("activity", get_activity(viewer=current_user(), activity_id=activity_id))
+
+
+@bp.route("/privacy/assurance/committee/<committee_id>", methods=["POST"])
+@mirrors(api_privacy.require_committee_level)
+def assurance_committee(committee_id: str) -> Any:
+    """Require a level of citizens appointed to the committee."""
+    return _require("committee", get_committee(viewer=current_user(), committee_id=committee_id))

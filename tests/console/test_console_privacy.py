@@ -14,6 +14,7 @@ from backend.privacy.models import (
     AccessAction,
     AccessRecord,
     AccessRecordSubject,
+    AssuranceRequirement,
     DormancyPolicy,
     GuardianConsent,
 )
@@ -155,3 +156,39 @@ def test_an_official_sets_the_dormancy_policy_of_their_municipality(
     analyst = console_login(create_user(Role.ANALYST))
     page = analyst.get(f"{url}?municipality_id={municipality.id}").get_data(as_text=True)
     assert 'data-policy="set"' in page and "inactive_months" not in page
+
+
+def test_an_official_requires_an_assurance_level(
+    app,
+    create_user,
+    console_login,
+    form_token,
+    create_activity,
+    create_project,
+    create_committee,
+    other_municipality,
+):
+    activity = create_activity(title="본인확인 워크숍")
+    committee = create_committee()
+    foreign = create_activity(project=create_project(other_municipality))
+    client = console_login(create_user(Role.OFFICIAL))
+    url = "/console/privacy/assurance"
+    html = client.get(url).get_data(as_text=True)
+    assert f'data-target="{activity.id}" data-level="1"' in html
+    assert f'data-target="{committee.id}" data-level="1"' in html
+    assert foreign.id not in html
+    token = form_token(client, url)
+    saved = client.post(f"{url}/activity/{activity.id}", data={"csrf_token": token, "level": "2"})
+    assert saved.status_code == 303
+    saved = client.post(f"{url}/committee/{committee.id}", data={"csrf_token": token, "level": "3"})
+    assert saved.status_code == 303
+    html = client.get(url).get_data(as_text=True)
+    assert f'data-target="{activity.id}" data-level="2"' in html
+    assert f'data-target="{committee.id}" data-level="3"' in html
+    bad = client.post(f"{url}/activity/{activity.id}", data={"csrf_token": token, "level": "4"})
+    assert bad.status_code == 422
+    other = client.post(f"{url}/activity/{foreign.id}", data={"csrf_token": token, "level": "2"})
+    assert other.status_code == 404
+    assert db.session.get(AssuranceRequirement, ("activity", foreign.id)) is None
+    analyst = console_login(create_user(Role.ANALYST))
+    assert analyst.get(url).status_code == 403
