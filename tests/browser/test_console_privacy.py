@@ -131,6 +131,17 @@ def test_an_official_records_a_guardians_consent_and_the_dormancy_policy(tablet_
     assert page.locator('#dormancy-state[data-policy="set"]').count() == 1
     assert_accessible(page)
 
+    page.get_by_role("link", name="본인확인 수준").click()
+    page.wait_for_url(re.compile(r"/console/privacy/assurance$"))
+    assert_accessible(page)
+    row = page.locator("#assurance-committee tbody tr[data-target]").first
+    target = row.get_attribute("data-target")
+    row.locator("select").select_option("2")
+    row.get_by_role("button", name="저장").click()
+    page.wait_for_url(re.compile(r"saved=1"))
+    assert page.locator(f'tr[data-target="{target}"]').get_attribute("data-level") == "2"
+    assert_accessible(page)
+
     _switch(page, "analyst@mois.example")
     page.goto(f"/console/privacy/dormancy?municipality_id={gangnam['id']}")
     assert page.locator('#dormancy-state[data-policy="set"]').count() == 1
