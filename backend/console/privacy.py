@@ -15,11 +15,13 @@ from flask import g, request
 
 from backend.api import access_log
 from backend.api import privacy as api_privacy
+from backend.api.errors import flatten_field_errors
 from backend.clock import SEOUL, utcnow
 from backend.committees.committee import get_committee, list_committees
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import submit
+from backend.console.i18n import t
 from backend.console.pages import done, page, page_args
 from backend.errors import NotFound
 from backend.extensions import db
@@ -35,8 +37,8 @@ from backend.privacy.schemas import (
     ReviewArgsSchema,
 )
 
-#: The filters of the access-record list that are given as they are (the dates are converted).
-_PLAIN_FILTERS = ("subject_id", "actor_id", "action", "resource")
+#: The filters of the access-record list (the two days are converted to the API's times).
+_FILTERS = ("subject_id", "actor_id", "action", "resource", "since", "until")
 
 
 def log_access(
@@ -67,23 +69,26 @@ def _day_start(value: str, *, days: int = 0) -> str | None:
     return datetime.combine(day, time(), tzinfo=SEOUL).isoformat()
 
 
-def _record_filters() -> tuple[dict[str, Any], dict[str, str]]:
-    """The list's filters loaded by the API's schema; the raw values to show in the form.
+def _record_filters() -> tuple[dict[str, Any] | None, dict[str, str], dict[str, list[str]]]:
+    """The list's filters loaded by the API's schema, the values to show again in the form, and
+    the errors (then no list: "who looked at X" must not answer with everyone's records).
     `until` is a day included in the range (the API's bound is exclusive)."""
-    raw = {k: v.strip() for k, v in request.args.items() if v.strip() and k in _PLAIN_FILTERS}
-    dates = {k: request.args.get(k, "").strip() for k in ("since", "until")}
-    values: dict[str, Any] = dict(raw)
+    raw = {k: v.strip() for k, v in request.args.items() if v.strip() and k in _FILTERS}
+    values: dict[str, Any] = {k: v for k, v in raw.items() if k not in ("since", "until")}
+    errors: dict[str, list[str]] = {}
     for name, days in (("since", 0), ("until", 1)):
-        converted = _day_start(dates[name], days=days) if dates[name] else None
-        if converted:
-            values[name] = converted
-            raw[name] = dates[name]
+        if name in raw:
+            values[name] = _day_start(raw[name], days=days)
+            if values[name] is None:
+                errors[name] = [t("form.errors")]
     try:
         args = AccessRecordArgsSchema().load(values)
-    except ma.ValidationError:
-        raw, args = {}, AccessRecordArgsSchema().load({})
+    except ma.ValidationError as error:
+        errors.update(flatten_field_errors(error.messages))
+    if errors:
+        return None, raw, errors
     args.update(page_args())
-    return args, raw
+    return args, raw, {}
 
 
 def a_year_ago() -> str:
@@ -96,11 +101,13 @@ def a_year_ago() -> str:
 def access_records() -> Any:
     """Who read, exported, changed or deleted citizens' data, newest first, with filters;
     `?subject_id=...&since=<a year ago>` answers "who looked at this citizen"."""
-    args, raw = _record_filters()
-    result = access.list_access_records(viewer=current_user(), **args)
+    args, raw, errors = _record_filters()
+    result = None if args is None else access.list_access_records(viewer=current_user(), **args)
     return page(
         "access_records.html",
+        422 if errors else 200,
         result=result,
+        errors=errors,
         filters=raw,
         actions=list(AccessAction),
         a_year_ago=a_year_ago(),

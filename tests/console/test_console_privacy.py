@@ -192,3 +192,15 @@ def test_an_official_requires_an_assurance_level(
     assert db.session.get(AssuranceRequirement, ("activity", foreign.id)) is None
     analyst = console_login(create_user(Role.ANALYST))
     assert analyst.get(url).status_code == 403
+
+
+def test_a_bad_filter_answers_an_error_not_every_record(app, create_user, console_login):
+    official = create_user(Role.OFFICIAL)
+    citizen = create_user(Role.CITIZEN)
+    console_login(official).get(f"/console/citizens/{citizen.id}")
+    admin = console_login(create_user(Role.ADMIN))
+    for query in ("subject_id=not-an-id", f"subject_id={citizen.id}&since=2026-02-31"):
+        answer = admin.get(f"/console/admin/access-records?{query}")
+        assert answer.status_code == 422, query
+        html = answer.get_data(as_text=True)
+        assert 'role="alert"' in html and 'id="access-records"' not in html
