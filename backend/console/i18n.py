@@ -269,6 +269,126 @@ TEXTS: dict[str, tuple[str, str]] = {
     "citizen.valid": ("유효 기간", "Valid"),
     "citizen.revoke": ("취소", "Revoke"),
     "citizen.reissue": ("재발급", "Reissue"),
+    # ---- personal data (개인정보): access records, review, consents, dormancy ----
+    "nav.privacy": ("개인정보 접속기록", "Access records"),
+    "nav.dormancy": ("휴면 정책", "Dormancy policy"),
+    "privacy.menu": ("개인정보 메뉴", "Personal data pages"),
+    "privacy.records": ("개인정보 접속기록", "Access records"),
+    "privacy.records_intro": (
+        "직원이 시민의 개인정보를 조회·내려받기·변경·삭제한 기록입니다. 기록은 변경되지 않으며 "
+        "보존 기간이 지나면 삭제됩니다. 이 목록을 보는 것은 기록되지 않습니다(시민의 개인정보를 "
+        "보여 주지 않고 계정 번호만 보여 줍니다).",
+        "Every time staff read, downloaded, changed or deleted citizens' personal data. Records "
+        "are never changed and are deleted only after their retention. Reading this list is not "
+        "itself recorded (it shows account ids, no citizen's personal data).",
+    ),
+    "privacy.subject": ("대상 시민 (계정 번호)", "Subject citizen (account id)"),
+    "privacy.subject_summary": ("이 시민의 정보를 본 기록", "Who looked at the data of"),
+    "privacy.subject_count": ("대상 인원", "People"),
+    "privacy.last_year": ("최근 1년", "Last year"),
+    "privacy.who_looked": (
+        "이 시민의 개인정보 접속기록 (최근 1년)",
+        "Who looked at this citizen's data (last year)",
+    ),
+    "privacy.resource": ("조회 대상", "Resource"),
+    "privacy.address": ("접속지", "Address"),
+    "privacy.since": ("시작일", "From"),
+    "privacy.until": ("종료일 (포함)", "To (included)"),
+    "privacy.review": ("월간 점검", "Monthly review"),
+    "privacy.month": ("점검 월", "Month"),
+    "privacy.review_records": ("접속기록 수", "Records"),
+    "privacy.review_exports": ("내려받기 수", "Downloads"),
+    "privacy.review_rules": (
+        "평소(직전 6개월 평균)의 3배를 넘는 내려받기(5건 이상)와 평일 08-20시(서울) 밖의 "
+        "접속을 표시합니다.",
+        "Flags downloads above 3x the account's usual (mean of the previous six months, from 5) "
+        "and access outside 08-20 on weekdays (Asia/Seoul).",
+    ),
+    "privacy.flags": ("점검 필요 항목", "Flagged patterns"),
+    "privacy.flag_kind": ("유형", "Kind"),
+    "privacy.no_flags": ("표시된 항목이 없습니다.", "Nothing flagged."),
+    "review_flag.export_volume": ("평소보다 많은 내려받기", "Downloads far above usual"),
+    "review_flag.off_hours": ("근무시간 외 접속", "Access outside office hours"),
+    "access_action.view": ("조회", "View"),
+    "access_action.export": ("내려받기", "Export"),
+    "access_action.change": ("변경", "Change"),
+    "access_action.delete": ("삭제", "Delete"),
+    "privacy.consent_texts": ("동의 문구", "Consent texts"),
+    "privacy.consent_publish": (
+        "동의 문구와 판(버전)은 코드(backend/privacy/consents.py)에 있으며, 다른 변경과 같이 "
+        "검토를 거쳐 배포됩니다. 문구를 바꾸면 새 판이 되고, 시민에게는 바뀐 항목만 다시 "
+        "묻습니다.",
+        "The consent texts and their versions live in the code (backend/privacy/consents.py) "
+        "and are published by a reviewed change like any other. A changed text is a new "
+        "version; citizens are asked again only for the purposes that changed.",
+    ),
+    "privacy.consents": ("개인정보 동의", "Consents"),
+    "privacy.purpose": ("항목", "Purpose"),
+    "privacy.version": ("판", "Version"),
+    "privacy.required": ("필수 여부", "Required"),
+    "privacy.required_yes": ("필수", "Required"),
+    "privacy.required_no": ("선택", "Optional"),
+    "privacy.decided_at": ("결정 일시", "Decided at"),
+    "privacy.channel": ("경로", "Channel"),
+    "privacy.granted": ("동의", "Granted"),
+    "privacy.not_granted": ("동의 안 함", "Not granted"),
+    "privacy.outdated": ("다시 물어야 함", "To be asked again"),
+    "consent_channel.app": ("앱", "App"),
+    "consent_channel.web": ("웹", "Web"),
+    "consent_channel.paper": ("서면", "Paper"),
+    "privacy.guardian": ("법정대리인 동의 (만 14세 미만)", "Legal guardian's consent (under 14)"),
+    "privacy.guardian_recorded": ("법정대리인 동의 기록됨", "Guardian's consent recorded"),
+    "privacy.guardian_needed": (
+        "만 14세 미만일 수 있어 법정대리인 동의가 기록될 때까지 이용이 제한됩니다.",
+        "May be under 14: the account is limited until a guardian's consent is recorded.",
+    ),
+    "privacy.guardian_not_needed": ("필요하지 않음", "Not needed"),
+    "privacy.guardian_method": ("동의를 받은 방법", "How the consent was obtained"),
+    "privacy.guardian_relation": ("관계", "Relation"),
+    "privacy.guardian_relation_example": ("부, 모, 법정대리인", "father, mother, guardian"),
+    "privacy.guardian_hint": (
+        "플랫폼은 법정대리인의 신원을 직접 확인하지 않습니다. 확인한 방법을 선택하세요. "
+        "법정대리인의 이름과 번호는 저장하지 않습니다.",
+        "The platform does not verify the guardian itself: choose how you checked. The "
+        "guardian's name and number are not stored.",
+    ),
+    "privacy.guardian_record": ("법정대리인 동의 기록", "Record the guardian's consent"),
+    "guardian_method.paper_form": ("서면 동의서 (신분증 사본 확인)", "Signed paper form"),
+    "guardian_method.in_person": ("방문 확인", "In person at the office"),
+    "guardian_method.phone_call": ("확인된 번호로 전화", "Phone call to a known number"),
+    "guardian_method.identity_provider": ("본인확인 서비스", "Identity check provider"),
+    "privacy.dormancy": ("휴면 정책", "Dormancy policy"),
+    "privacy.dormancy_intro": (
+        "정한 기간 동안 로그인하지 않은 계정은 미리 알림(앱 알림함과 푸시)을 보낸 뒤 이용을 "
+        "제한하거나 삭제합니다 (flask privacy dormancy).",
+        "Accounts unused for the set period get a notice in advance (inbox and push), then are "
+        "restricted or deleted (flask privacy dormancy).",
+    ),
+    "privacy.dormancy_none": (
+        "정책 없음: 계정이 휴면 처리되지 않습니다.",
+        "No policy: accounts never become dormant.",
+    ),
+    "privacy.dormancy_current": ("현재 정책", "Current policy"),
+    "privacy.months": ("개월 미사용", " months unused"),
+    "privacy.inactive_months": ("미사용 기간 (개월)", "Months without use"),
+    "privacy.dormancy_action": ("이후 처리", "Then"),
+    "privacy.notice_days": ("사전 알림 (일 전)", "Notice (days before)"),
+    "dormancy_action.restrict": ("이용 제한", "Restrict"),
+    "dormancy_action.delete": ("삭제", "Delete"),
+    "privacy.assurance": ("본인확인 수준", "Identity assurance"),
+    "privacy.assurance_intro": (
+        "활동 참여나 위원 위촉에 필요한 본인확인 수준입니다. 수준이 낮은 시민은 참여·위촉이 "
+        "거절됩니다. 본인확인은 지자체가 연결한 서비스(PASS, 간편인증, 아이핀)로 앱에서 합니다.",
+        "The identity assurance level citizens need to join an activity or be appointed to a "
+        "committee; below it they are refused. Citizens check their identity in the app with "
+        "the provider the municipality plugged in (PASS, 간편인증, i-PIN).",
+    ),
+    "privacy.assurance_activity": ("활동", "Activities"),
+    "privacy.assurance_committee": ("위원회", "Committees"),
+    "privacy.assurance_level": ("필요한 수준", "Required level"),
+    "assurance_level.1": ("1 가입 정보만", "1 sign-up only"),
+    "assurance_level.2": ("2 휴대폰·간편인증·아이핀", "2 carrier, 간편인증 or i-PIN"),
+    "assurance_level.3": ("3 대면 확인", "3 in person"),
 }
 
 #: Labels of the enum values the pages show.
