@@ -16,7 +16,7 @@ from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import domain_errors, load_form
 from backend.console.pages import done, page
-from backend.errors import DomainError
+from backend.errors import DomainError, PermissionDenied
 from backend.identity.models import User
 from backend.ministry import services
 from backend.ministry.disputes import _runs_mediation
@@ -110,6 +110,8 @@ def _dispute_write(write: Any, schema: Any) -> Any:
             try:
                 write(actor=actor, dispute=case, **data)
                 return done("console.dispute", dispute_id=dispute_id)
+            except PermissionDenied:
+                raise  # the refusal page (403), as the API answers
             except DomainError as error:
                 errors = domain_errors(error)
         return _dispute_page(dispute_id, 422, errors=errors)
