@@ -272,6 +272,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ---- ministry console: cases, mediation committee, disputes, courses (issue 14) ----
     "mincon.case_new": ("우수사례 선정 등록", "Select a good case"),
     "mincon.contest_year": ("공모 연도", "Contest year"),
+    "mincon.case_edit": ("선정 내용 수정", "Edit the selection"),
     "mincon.note": ("비고", "Note"),
     "mincon.committee_open": ("위원 위촉·해촉", "Appoint or end members"),
     "mincon.committee_rule": (

@@ -30,6 +30,7 @@ from backend.ministry.schemas import (
     MediationMemberSchema,
     SelectedCaseCreateSchema,
     SelectedCaseSchema,
+    SelectedCaseUpdateSchema,
 )
 from backend.participation import services as participation
 from backend.participation.models import TrainingLevel
@@ -116,6 +117,22 @@ def _case_write(case_id: str, schema: Any, write: Any) -> Any:
         schema(),
         partial(write, actor=actor, case=case),
         lambda _: done("console.selected_case", case_id=case_id),
+    )
+    return saved or _case_page(case_id, 422, errors=errors)
+
+
+@bp.route("/ministry/cases/<case_id>/edit", methods=["POST"])
+@mirrors(api.update_selected_case)
+def selected_case_edit(case_id: str) -> Any:
+    """Correct the case's award, category or note (ministry staff)."""
+    actor = current_user()
+    case = services.get_selected_case(viewer=actor, case_id=case_id)
+    saved, errors = submit(
+        SelectedCaseUpdateSchema(),
+        partial(services.update_selected_case, actor=actor, case=case),
+        lambda _: done("console.selected_case", case_id=case_id),
+        # A blank note clears it (other blank fields are "not given").
+        note=request.form.get("note", ""),
     )
     return saved or _case_page(case_id, 422, errors=errors)
 

@@ -1,6 +1,6 @@
 """The ministry's console pages in a real browser, on the demo rows: a dispute run through
 mediator assignment and a hearing to a settlement, the mediation committee changed, a selected
-case given funding and a follow-up, a good case selected; a municipal official refused; and an
+case corrected and given funding and a follow-up, a good case selected; a municipal official refused; and an
 axe-core scan of the dispute, selected case, course and committee pages (screenshots for README).
 """
 
@@ -131,7 +131,9 @@ def test_the_ministry_changes_the_committee(tablet_page, live_server):
     assert all(m["user_id"] != newcomer for m in members)
 
 
-def test_the_ministry_selects_a_case_and_adds_funding_and_a_follow_up(tablet_page, live_server):
+def test_the_ministry_edits_a_case_adds_funding_and_a_follow_up_and_selects_one(
+    tablet_page, live_server
+):
     page = tablet_page
     ids = _ids(live_server)
     year = datetime.now(SEOUL).year
@@ -140,6 +142,13 @@ def test_the_ministry_selects_a_case_and_adds_funding_and_a_follow_up(tablet_pag
     console_login(page, "analyst@mois.example")
     page.goto(f"/console/ministry/cases/{ids['case']}")
     assert page.locator("#follow-ups tr[data-year]").count() == 1
+    page.get_by_text("선정 내용 수정").click()
+    edit = page.locator("#case-edit")
+    edit.get_by_label("부문").fill("안전·재난")
+    edit.get_by_label("비고").fill("주민 순찰대와 구청이 함께 위험 구간을 고친 사례 (정정)")
+    edit.get_by_role("button", name="저장").click()
+    page.wait_for_url(re.compile(r"\?saved=1"))
+    assert "최우수상 · 안전·재난" in page.locator("#case-summary").inner_text()
     funding = page.locator("#funding-new")
     funding.get_by_label("연도").fill(str(year))
     funding.get_by_label("금액 (원)").fill("20000000")

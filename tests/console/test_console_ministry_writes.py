@@ -246,3 +246,34 @@ def test_the_ministry_adds_a_course_with_the_programme_rules(
     assert "/console/ministry/courses/" in created.headers["Location"]
     page = client.get(created.headers["Location"]).get_data(as_text=True)
     assert "공동생산 기초과정 (상반기)" in page and "지방자치인재개발원" in page
+
+
+def test_the_console_edit_form_corrects_and_clears_the_note(
+    app, analyst, official, create_selected_case, console_login, form_token
+):
+    case = create_selected_case()
+    client = console_login(analyst)
+    url = f"/console/ministry/cases/{case.id}"
+    token = form_token(client, url)
+    saved = client.post(
+        f"{url}/edit",
+        data={"csrf_token": token, "award": "대상", "category": "안전·재난", "note": "메모"},
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)[:1500]
+    assert "대상 · 안전·재난" in client.get(url).get_data(as_text=True)
+    cleared = client.post(
+        f"{url}/edit", data={"csrf_token": token, "award": "대상", "category": "안전·재난"}
+    )
+    assert cleared.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(SelectedCase, case.id).note == ""
+    bad = client.post(f"{url}/edit", data={"csrf_token": token, "award": "x" * 101})
+    assert bad.status_code == 422
+
+    town = console_login(official)
+    page = town.get(url).get_data(as_text=True)
+    assert f"{url}/edit" not in page
+    refused = town.post(
+        f"{url}/edit", data={"csrf_token": form_token(town, url), "award": "남이 고친 상"}
+    )
+    assert refused.status_code == 403
