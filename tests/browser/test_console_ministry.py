@@ -1,7 +1,7 @@
 """The ministry's console pages in a real browser, on the demo rows: a dispute run through
 mediator assignment and a hearing to a settlement, the mediation committee changed, a selected
-case corrected and given funding and a follow-up, a good case selected; a municipal official refused; and an
-axe-core scan of the dispute, selected case, course and committee pages (screenshots for README).
+case corrected, funded and followed up, a good case selected; a municipal official refused; and
+an axe-core scan of the dispute, selected case, course and committee pages (screenshots).
 """
 
 from __future__ import annotations
