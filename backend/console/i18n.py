@@ -389,6 +389,57 @@ TEXTS: dict[str, tuple[str, str]] = {
     "assurance_level.1": ("1 가입 정보만", "1 sign-up only"),
     "assurance_level.2": ("2 휴대폰·간편인증·아이핀", "2 carrier, 간편인증 or i-PIN"),
     "assurance_level.3": ("3 대면 확인", "3 in person"),
+    # ---- ministry console: cases, mediation committee, disputes, courses (issue 14) ----
+    "mincon.case_new": ("우수사례 선정 등록", "Select a good case"),
+    "mincon.contest_year": ("공모 연도", "Contest year"),
+    "mincon.case_edit": ("선정 내용 수정", "Edit the selection"),
+    "mincon.note": ("비고", "Note"),
+    "mincon.committee_open": ("위원 위촉·해촉", "Appoint or end members"),
+    "mincon.committee_rule": (
+        "위원장은 한 명이며, 위원은 행정안전부 고위공무원, 대학·연구기관의 교수·연구원, "
+        "공동생산·시민참여 분야 10년 이상 종사자 중에서 위촉합니다.",
+        "One chair; members are senior ministry officials, professors or researchers, or "
+        "practitioners with 10 or more years in co-production and citizen participation.",
+    ),
+    "mincon.serving": ("현재 위원", "Serving today"),
+    "mincon.qualification": ("자격", "Qualification"),
+    "mincon.affiliation": ("소속", "Affiliation"),
+    "mincon.years": ("경력 (년)", "Years of experience"),
+    "mincon.years_help": ("실무 경력 위원의 최소 경력(년):", "A practitioner needs (years):"),
+    "mincon.appointed_on": ("위촉일", "Appointed on"),
+    "mincon.appoint": ("위원 위촉", "Appoint a member"),
+    "mincon.end": ("해촉", "End membership"),
+    "mincon.user_id": ("사용자 ID", "User ID"),
+    "mincon.documents": ("관련 문서", "Documents"),
+    "mincon.mediator": ("조정위원", "Mediator"),
+    "mincon.assign": ("조정위원 지정", "Assign the mediator"),
+    "mincon.no_candidates": (
+        "지정할 수 있는 위원이 없습니다.",
+        "No serving member is left to assign.",
+    ),
+    "mincon.hearing_new": ("조정 기일 지정", "Schedule a hearing"),
+    "mincon.hearing_schedule": ("기일 지정", "Schedule"),
+    "mincon.moves": ("사건 진행", "Next steps"),
+    "mincon.follow_up_help": (
+        "평가 지표는 플랫폼 기록으로 채워집니다. 플랫폼에 없는 것만 입력하세요.",
+        "The indicators come from the platform's records; enter only what it lacks.",
+    ),
+    "mincon.from_platform": ("플랫폼 기록대로", "As the platform shows"),
+    "mincon.satisfaction_own": (
+        "주민 만족도 (설문 응답이 없을 때, 1-5)",
+        "Residents' satisfaction (only without survey answers, 1-5)",
+    ),
+    "mincon.amount_won": ("금액 (원)", "Amount (KRW)"),
+    "mincon.course_new": ("교육 과정 추가", "Add a course"),
+    "mincon.course_rule": (
+        "기본과정은 1일 (1-6월), 심화과정은 2-3일 (7-12월)입니다. 권역 과정은 권역을 적습니다.",
+        "Basic courses last 1 day (January-June), advanced 2-3 days (July-December); a "
+        "regional course names its region.",
+    ),
+    "mincon.audience": ("대상", "Audience"),
+    "mincon.host": ("주관", "Host"),
+    "mincon.days": ("교육 일수", "Days"),
+    "mincon.roll": ("수강생 명단", "Roll"),
 }
 
 #: Labels of the enum values the pages show.
@@ -476,6 +527,27 @@ ENUM_TEXTS: dict[str, tuple[str, str]] = {
     "tier.member": ("위원", "Member"),
     "tier.certified": ("인증 시민", "Certified"),
     "tier.general": ("일반", "General"),
+    # ---- ministry console: cases, mediation committee, disputes, courses (issue 14) ----
+    "member_role.chair": ("위원장", "Chair"),
+    "member_role.member": ("위원", "Member"),
+    "qualification.senior_official": ("행정안전부 고위공무원", "Senior ministry official"),
+    "qualification.academic": ("교수·연구원", "Professor or researcher"),
+    "qualification.practitioner": ("10년 이상 실무자", "Practitioner (10+ years)"),
+    "side.government": ("행정", "Government"),
+    "side.private": ("민간", "Private"),
+    "party_kind.municipality": ("지자체", "Municipality"),
+    "party_kind.citizen": ("시민", "Citizen"),
+    "party_kind.residents_group": ("주민단체", "Residents' group"),
+    "party_kind.company": ("기업", "Company"),
+    "course_audience.officials": ("공무원", "Officials"),
+    "course_audience.residents": ("주민", "Residents"),
+    "course_audience.all": ("공무원·주민", "Everyone"),
+    "course_host.ministry": ("행정안전부", "Ministry"),
+    "course_host.region": ("권역", "Region"),
+    "enrolment.enrolled": ("수강 중", "Enrolled"),
+    "enrolment.completed": ("수료", "Completed"),
+    "source.platform": ("플랫폼", "platform"),
+    "source.municipality": ("지자체 입력", "municipality"),
 }
 
 

@@ -242,8 +242,13 @@ def _move(dispute: Dispute, target: DisputeState) -> None:
     dispute.updated_at = utcnow()
 
 
+def runs_mediation(actor: User) -> bool:
+    """Whether this user decides on cases (the console offers the moves only to them)."""
+    return can_run_mediation(actor, chair_user_ids=_chair_user_ids())
+
+
 def _ensure_runs_mediation(actor: User) -> None:
-    if not can_run_mediation(actor, chair_user_ids=_chair_user_ids()):
+    if not runs_mediation(actor):
         raise PermissionDenied("Only the committee's chair or the ministry may decide on cases.")
 
 
