@@ -11,6 +11,7 @@ from backend import events
 from backend.clock import utcnow
 from backend.committees import tickets
 from backend.committees.models import (
+    CHECK_IN_CONFLICTS,
     CHECK_IN_MARGIN,
     CheckInScan,
     Meeting,
@@ -97,8 +98,7 @@ def check_in(
     return CheckInResult(registration=registration, already_checked_in=not changed)
 
 
-#: Outcomes of an uploaded scan that the door staff must look at again.
-CONFLICTS = frozenset({"conflict_other_device", "conflict_cancelled"})
+CONFLICTS = CHECK_IN_CONFLICTS
 
 
 @dataclass
