@@ -14,7 +14,9 @@ The ticket says nothing about the person. The server still looks the registratio
 scan, so a cancelled registration's ticket stops working at once online; a device that admitted
 it offline learns it as a `conflict_cancelled` when its queue is sent. The server judges the
 check-in window from the meeting as it is now (a moved meeting's cached tickets still work);
-``nb``/``e`` are for devices with no network.
+``nb``/``e`` are for devices with no network. Signatures are deterministic (RFC 6979), so a
+registration's ticket stays the same text until its meeting's times, its status or the active
+key change.
 
 Transition: ``MT1:<registration id>:<MAC>`` tickets (HMAC-SHA256 keyed from SECRET_KEY, the
 format before) are still accepted by the server while `TICKETS_ACCEPT_MT1` is on (default),
@@ -85,7 +87,7 @@ def make_ticket(registration: Registration) -> str:
     }
     key = _active_key()
     return TICKET_PREFIX + sign_compact_jws(
-        {"alg": ALG, "kid": key.kid, "typ": TICKET_TYP}, claims, key
+        {"alg": ALG, "kid": key.kid, "typ": TICKET_TYP}, claims, key, deterministic=True
     )
 
 

@@ -364,9 +364,8 @@ def test_ticket_png_decodes_to_the_ticket(clock, committee, create_user, create_
     registration = register(create_meeting(committee), citizen)
     png = services.ticket_png(viewer=citizen, registration_id=registration.id)
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    # ES256 signatures are randomised: the PNG's ticket is another genuine one of the same
-    # registration and meeting, with the same claims.
-    assert decoded.text.split(".")[:2] == registration.ticket.split(".")[:2]
+    # Deterministic signatures: the same ticket at every fetch.
+    assert decoded.text == registration.ticket
     code = tickets.parse_ticket(decoded.text)
     assert code.registration_id == registration.id
     assert tickets.ticket_matches(code, registration.meeting_id)
