@@ -320,8 +320,10 @@ class RegistrationSelfSchema(OutputSchema):
     ticket = fields.String(
         allow_none=True,
         metadata={
-            "description": "The ticket text the QR code carries (null once cancelled); the "
-            "app may draw it itself or fetch /registrations/{id}/ticket.png.",
+            "description": "The ticket text the QR code carries (null once cancelled): `MT2:` "
+            "and an ES256 JWS that door devices check offline with /.well-known/jwks.json "
+            "(mobile_contract/CHANGES.md). The app may draw it itself or fetch "
+            "/registrations/{id}/ticket.png; fetch it again after its meeting changes.",
             "example": "MT2:eyJhbGciOiJFUzI1NiIsImtpZCI6IjNxZ0xXcyIsInR5cCI6Im10In0.eyJ…",
         },
     )
