@@ -98,9 +98,6 @@ def check_in(
     return CheckInResult(registration=registration, already_checked_in=not changed)
 
 
-CONFLICTS = CHECK_IN_CONFLICTS
-
-
 @dataclass
 class ScanUpload:
     """One scan as a door device sends it."""
@@ -202,7 +199,9 @@ def list_conflicts(*, viewer: User, meeting: Meeting) -> list[CheckInScan]:
     return list(
         db.session.scalars(
             sa.select(CheckInScan)
-            .where(CheckInScan.meeting_id == meeting.id, CheckInScan.outcome.in_(CONFLICTS))
+            .where(
+                CheckInScan.meeting_id == meeting.id, CheckInScan.outcome.in_(CHECK_IN_CONFLICTS)
+            )
             .order_by(CheckInScan.received_at)
         )
     )

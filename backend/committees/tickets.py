@@ -36,7 +36,7 @@ import qrcode
 from flask import current_app
 
 from backend.certification import signing
-from backend.certification.keys import ALG
+from backend.certification.keys import ALG, SigningKey
 from backend.certification.token import (
     MalformedToken,
     epoch_seconds,
@@ -91,7 +91,7 @@ def make_ticket(registration: Registration) -> str:
     )
 
 
-def _active_key():
+def _active_key() -> SigningKey:
     found = signing.registry()
     snapshot = found.ensure_fresh(utcnow())
     if snapshot.active_kid is None and signing.ensure_published_key():
