@@ -77,7 +77,7 @@ def test_offline_the_app_checks_signed_tickets_itself(page, live_server) -> None
     page.click(f"[data-meeting-id='{door['id']}']")
     page.wait_for_function("document.getElementById('door-count').textContent.includes('확정 1')")
     # The app has the public keys (saved on first open), among them the tickets' key.
-    kid = json.loads(base64.urlsafe_b64decode(hong["ticket"][4:].split(".")[0] + "=="))["kid"]
+    kid = _kid(hong["ticket"])
     page.wait_for_function(
         "kid => (JSON.parse(localStorage.getItem('verifier.trust.v1') || 'null')?.jwks?.keys"
         " || []).some(k => k.kid === kid)",
@@ -146,3 +146,54 @@ def test_offline_the_app_checks_signed_tickets_itself(page, live_server) -> None
     assert by_id[kim["id"]]["check_in_conflict"] is None
     conflicts = api.call("GET", f"/api/v1/meetings/{door['id']}/check-in-conflicts")["items"]
     assert [(c["registration_id"], c["offline"]) for c in conflicts] == [(hong["id"], True)]
+
+
+CHECK_TICKET = """async ([jwks, text, meetingId, now]) => {
+  const v = await import('/verify/verify.js');
+  const t = await import('/verify/ticket.js');
+  return (await t.checkTicketOffline(text, v.keysByKid(jwks), meetingId, now)).status;
+}"""
+
+
+def test_the_apps_ticket_check_refuses_what_it_must(page, live_server) -> None:
+    """ticket.js on its own: waitlisted, outside the window, a certificate passed off as a
+    ticket, an unknown key, and an MT1 ticket left to the saved list."""
+    door, later = _meetings(live_server)
+    hong = _register(live_server, HONG, door)
+    page.goto("/verify/")
+    jwks = Api(live_server).call("GET", "/.well-known/jwks.json")
+    ticket = hong["ticket"]
+    claims = _claims(ticket)
+    now = claims["nb"] + 3 * 3600
+
+    def check(text: str, meeting_id: str = door["id"], at: int = now) -> str:
+        return page.evaluate(CHECK_TICKET, [jwks, text, meeting_id, at])
+
+    assert check(ticket) == "valid"
+    assert check(ticket, meeting_id=later["id"]) == "wrong_meeting"
+    assert check(ticket, at=claims["nb"] - 301) == "not_open"
+    assert check(ticket, at=claims["e"] + 301) == "not_open"
+    assert check(ticket, at=claims["e"] + 299) == "valid"  # ±5 minutes for clocks
+    assert check(_with_claims(ticket, s="w")) == "invalid_signature"
+    assert page.evaluate(CHECK_TICKET, [{"keys": []}, ticket, door["id"], now]) == "unknown_key"
+    header = ticket[4:].split(".")[0]
+    untyped = _b64(json.dumps({"alg": "ES256", "kid": _kid(ticket)}).encode())
+    assert check(ticket.replace(header, untyped)) == "malformed"
+    legacy = f"MT1:{hong['id']}:{'A' * 26}"
+    assert check(legacy) == "legacy"
+    # A waitlisted registrant's genuine ticket says so, and the app does not admit it.
+    full = Api(live_server, SCHEDULER).call(
+        "PATCH", f"/api/v1/meetings/{later['id']}", {"capacity": 1}
+    )
+    assert full["capacity"] == 1
+    _register(live_server, HONG, later)
+    waiting = Api(live_server, KIM).call(
+        "POST", f"/api/v1/meetings/{later['id']}/registrations", {}
+    )
+    assert waiting["status"] == "waitlisted"
+    assert check(waiting["ticket"], meeting_id=later["id"]) == "waitlisted"
+
+
+def _kid(ticket: str) -> str:
+    header = ticket[4:].split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
