@@ -80,6 +80,9 @@ def load_config() -> dict[str, Any]:
         # The contract is served by our own view (it adds security, roles and error answers).
         "OPENAPI_URL_PREFIX": None,
         "JSON_SORT_KEYS": False,
+        # Meeting tickets: MT1 (HMAC) tickets, issued before the signed MT2, are still accepted
+        # while phones may hold cached ones; turn off once every client shows MT2 tickets.
+        "TICKETS_ACCEPT_MT1": os.environ.get("TICKETS_ACCEPT_MT1", "1") not in ("0", "false"),
         # Certificates (모범시민증): signing keys are stored encrypted with a key derived from this
         # secret; it never goes into the database.
         "CERTIFICATE_KEY_SECRET": os.environ.get("CERTIFICATE_KEY_SECRET")

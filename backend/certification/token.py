@@ -77,6 +77,9 @@ MAX_REVOCATION_INDEX = 2**32 - 1
 _SIGNATURE_LENGTH = 64
 _COORDINATE_LENGTH = 32
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# RFC 6979: the same payload and key always give the same signature (meeting tickets use it,
+# so a registration's ticket text, and its QR, stay the same at every fetch).
+_ECDSA_SHA256_DETERMINISTIC = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 _JSON_SEPARATORS = (",", ":")
 _B64URL_CHARS = re.compile(r"[A-Za-z0-9_-]*")
 _JWS_CHARS = re.compile(r"[A-Za-z0-9_.-]*")
@@ -349,8 +352,11 @@ def sign_compact_jws(
     header: Mapping[str, Any],
     payload: Any,
     private_key: ec.EllipticCurvePrivateKey | SigningKey,
+    *,
+    deterministic: bool = False,
 ) -> str:
-    """Sign a JSON payload as a compact ES256 JWS with the given header."""
+    """Sign a JSON payload as a compact ES256 JWS with the given header (`deterministic`:
+    RFC 6979 nonces, so equal inputs give an equal token)."""
     if isinstance(private_key, SigningKey):
         if header.get("kid") != private_key.kid:
             # Signing under another key's kid makes tokens that no verifier will ever accept.
@@ -364,7 +370,8 @@ def sign_compact_jws(
         raise ValueError("header needs alg ES256 and a short kid")
     encoded_payload = b64url_encode(compact_json(payload))
     signing_input = f"{_encoded_header(compact_json(header))}.{encoded_payload}"
-    der = private_key.sign(signing_input.encode("ascii"), _ECDSA_SHA256)
+    algorithm = _ECDSA_SHA256_DETERMINISTIC if deterministic else _ECDSA_SHA256
+    der = private_key.sign(signing_input.encode("ascii"), algorithm)
     r, s = decode_dss_signature(der)
     # JWS wants the fixed-size raw r||s form, not the DER that OpenSSL produces.
     raw = r.to_bytes(_COORDINATE_LENGTH, "big") + s.to_bytes(_COORDINATE_LENGTH, "big")

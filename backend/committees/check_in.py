@@ -11,6 +11,7 @@ from backend import events
 from backend.clock import utcnow
 from backend.committees import tickets
 from backend.committees.models import (
+    CHECK_IN_CONFLICTS,
     CHECK_IN_MARGIN,
     CheckInScan,
     Meeting,
@@ -95,10 +96,6 @@ def check_in(
         )
     _describe([registration], owner=False)
     return CheckInResult(registration=registration, already_checked_in=not changed)
-
-
-#: Outcomes of an uploaded scan that the door staff must look at again.
-CONFLICTS = frozenset({"conflict_other_device", "conflict_cancelled"})
 
 
 @dataclass
@@ -202,7 +199,9 @@ def list_conflicts(*, viewer: User, meeting: Meeting) -> list[CheckInScan]:
     return list(
         db.session.scalars(
             sa.select(CheckInScan)
-            .where(CheckInScan.meeting_id == meeting.id, CheckInScan.outcome.in_(CONFLICTS))
+            .where(
+                CheckInScan.meeting_id == meeting.id, CheckInScan.outcome.in_(CHECK_IN_CONFLICTS)
+            )
             .order_by(CheckInScan.received_at)
         )
     )

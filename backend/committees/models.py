@@ -321,6 +321,8 @@ class Registration(db.Model):
     waitlist_position = None
     #: Filled by the services for the owner's answers (the signed ticket text); not stored.
     ticket = None
+    #: Filled in a meeting's registration list (the latest door conflict scan); not stored.
+    check_in_conflict = None
 
 
 class CalendarFeed(db.Model):
@@ -339,6 +341,9 @@ class CalendarFeed(db.Model):
 
 #: Check-in opens this long before a meeting starts and closes this long after it ends.
 CHECK_IN_MARGIN = timedelta(hours=2)
+
+#: Outcomes of an uploaded scan that the door staff must look at again.
+CHECK_IN_CONFLICTS = frozenset({"conflict_other_device", "conflict_cancelled"})
 
 
 class CheckInScan(db.Model):

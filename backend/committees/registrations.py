@@ -11,7 +11,9 @@ from backend.clock import seoul_today, utcnow
 from backend.committees import shared, tickets
 from backend.committees.meetings import _fits, _promote_waitlisted, _publish_registration, _seat_use
 from backend.committees.models import (
+    CHECK_IN_CONFLICTS,
     Appointment,
+    CheckInScan,
     Meeting,
     MeetingStatus,
     PriorityTier,
@@ -184,7 +186,7 @@ def _describe(registrations: list[Registration], *, owner: bool) -> None:
         registration.waitlist_position = None
         registration.ticket = None
         if owner and registration.status != RegistrationStatus.CANCELLED:
-            registration.ticket = tickets.make_ticket(registration.id, registration.meeting_id)
+            registration.ticket = tickets.make_ticket(registration)
         if registration.status == RegistrationStatus.WAITLISTED:
             by_meeting.setdefault(registration.meeting_id, []).append(registration)
     for meeting_id, waiting in by_meeting.items():
@@ -218,7 +220,26 @@ def list_meeting_registrations(
         cursor=cursor,
     )
     _describe(page.items, owner=False)
+    _attach_conflicts(page.items)
     return page
+
+
+def _attach_conflicts(registrations: list[Registration]) -> None:
+    """Mark each listed registration with its latest door conflict (the attendance list's
+    to-check mark), in one query for the page."""
+    if not registrations:
+        return
+    scans = db.session.scalars(
+        sa.select(CheckInScan)
+        .where(
+            CheckInScan.registration_id.in_([r.id for r in registrations]),
+            CheckInScan.outcome.in_(CHECK_IN_CONFLICTS),
+        )
+        .order_by(CheckInScan.received_at)
+    )
+    latest = {scan.registration_id: scan for scan in scans}
+    for registration in registrations:
+        registration.check_in_conflict = latest.get(registration.id)
 
 
 def list_my_registrations(
@@ -246,4 +267,4 @@ def ticket_png(*, viewer: User, registration_id: str) -> bytes:
     )
     if registration.status == RegistrationStatus.CANCELLED:
         raise RuleViolation("The registration was cancelled.", code="registration_cancelled")
-    return tickets.render_ticket_png(tickets.make_ticket(registration.id, registration.meeting_id))
+    return tickets.render_ticket_png(tickets.make_ticket(registration))

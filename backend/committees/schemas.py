@@ -15,6 +15,7 @@ from backend.committees.models import (
     RegistrationStatus,
     Stage,
 )
+from backend.committees.tickets import MAX_TICKET_LENGTH
 from backend.identity.schemas import UserPublicSchema
 from backend.privacy.fields import MaskedName
 from backend.schemas import (
@@ -319,9 +320,11 @@ class RegistrationSelfSchema(OutputSchema):
     ticket = fields.String(
         allow_none=True,
         metadata={
-            "description": "The ticket text the QR code carries (null once cancelled); the "
-            "app may draw it itself or fetch /registrations/{id}/ticket.png.",
-            "example": "MT1:01JD8X7Q2M4N5P6R7S8T9V0W1X:7KQ2LZ4XW5N3M2A6B7C8D9EFGH",
+            "description": "The ticket text the QR code carries (null once cancelled): `MT2:` "
+            "and an ES256 JWS that door devices check offline with /.well-known/jwks.json "
+            "(mobile_contract/CHANGES.md). The app may draw it itself or fetch "
+            "/registrations/{id}/ticket.png; fetch it again after its meeting changes.",
+            "example": "MT2:eyJhbGciOiJFUzI1NiIsImtpZCI6IjNxZ0xXcyIsInR5cCI6Im10In0.eyJ…",
         },
     )
     created_at = SeoulDateTime(required=True)
@@ -329,6 +332,18 @@ class RegistrationSelfSchema(OutputSchema):
     promoted_at = SeoulDateTime(allow_none=True)
     cancelled_at = SeoulDateTime(allow_none=True)
     checked_in_at = SeoulDateTime(allow_none=True)
+
+
+class CheckInConflictSchema(OutputSchema):
+    """A conflict as the attendance list shows it (the scan is in /check-in-conflicts)."""
+
+    scan_id = fields.String(required=True)
+    outcome = fields.String(
+        required=True,
+        metadata={"description": "`conflict_other_device` or `conflict_cancelled`."},
+    )
+    device_id = fields.String(allow_none=True, required=True)
+    scanned_at = SeoulDateTime(required=True)
 
 
 class RegistrationStaffSchema(OutputSchema):
@@ -346,6 +361,16 @@ class RegistrationStaffSchema(OutputSchema):
     cancelled_at = SeoulDateTime(allow_none=True)
     checked_in_at = SeoulDateTime(allow_none=True)
     checked_in_by_id = Id(allow_none=True)
+    check_in_conflict = fields.Nested(
+        CheckInConflictSchema,
+        allow_none=True,
+        dump_default=None,
+        metadata={
+            "description": "In a meeting's registration list: the latest door conflict of "
+            "this registration (an offline scan the door could not judge: admitted first on "
+            "another device, or cancelled meanwhile), else null."
+        },
+    )
 
 
 class RegistrationListArgsSchema(PageArgsSchema):
@@ -354,7 +379,7 @@ class RegistrationListArgsSchema(PageArgsSchema):
 
 class CheckInSchema(InputSchema):
     ticket = Text(
-        200,
+        MAX_TICKET_LENGTH,
         min_length=1,
         required=True,
         metadata={"description": "The text of the scanned ticket QR code."},
@@ -383,7 +408,7 @@ class ScanUploadItemSchema(InputSchema):
         validate=_SCAN_ID,
         metadata={"description": "The device's unique id for this scan (a UUID)."},
     )
-    ticket = Text(200, min_length=1, required=True)
+    ticket = Text(MAX_TICKET_LENGTH, min_length=1, required=True)
     scanned_at = When(required=True, metadata={"description": "When the device scanned it."})
     offline = fields.Boolean(
         load_default=False, metadata={"description": "True when admitted with no network."}

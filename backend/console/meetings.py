@@ -183,8 +183,11 @@ def meeting_check_in(meeting_id: str) -> Any:
     registration_id = request.form.get("registration_id", "")
     if registration_id and not is_valid_id(registration_id):
         registration_id = ""  # then the ticket field is empty and the schema says so
-    # A ticked name stands for the ticket staff could print for it (as ticket.png does).
-    extra = {"ticket": tickets.make_ticket(registration_id, meeting.id)} if registration_id else {}
+    # A ticked name stands for the ticket staff could print for it (as ticket.png does); an
+    # unknown id goes in as it is, and the check-in refuses it as not a ticket.
+    ticked = db.session.get(Registration, registration_id) if registration_id else None
+    extra = {"ticket": tickets.make_ticket(ticked) if ticked else registration_id}
+    extra = extra if registration_id else {}
     data, errors = load_form(CheckInSchema(), **extra)
     if data is not None:
         try:

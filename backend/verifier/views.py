@@ -32,6 +32,7 @@ SHELL_FILES = frozenset(
         "index.html",
         "app.js",
         "verify.js",
+        "ticket.js",
         "trust.js",
         "scan.js",
         "i18n.js",

@@ -143,7 +143,7 @@ def test_registration_ticket_check_in_and_participation(
         "general",
         None,
     )
-    assert body["meeting"]["id"] == meeting.id and body["ticket"].startswith("MT1:")
+    assert body["meeting"]["id"] == meeting.id and body["ticket"].startswith("MT2:")
     twice = _register(client, meeting.id, citizen)
     assert (twice.status_code, twice.json["error"]["code"]) == (409, "already_registered")
     waiting = _register(client, meeting.id, second).json

@@ -1,8 +1,11 @@
 // Door check-in of meeting tickets (schedulers and officials): log in, pick today's meeting,
 // scan or paste tickets; each scan calls the check-in endpoint, which holds every rule.
-import { onScreen, show } from "./app.js";
+import { onScreen, show, trustedNow } from "./app.js";
 import { addMessages, applyTranslations, formatTime, t } from "./i18n.js";
 import { startScan } from "./scan.js";
+import { checkTicketOffline } from "./ticket.js";
+import { stored } from "./trust.js";
+import { keysByKid } from "./verify.js";
 
 addMessages({
   ko: {
@@ -32,6 +35,9 @@ addMessages({
     door_other: "확인하지 못했습니다: {message}",
     door_admitted_offline: "입장 완료 (오프라인, 전송 대기): {name}",
     door_not_on_list: "이 회의의 확정 명단에 없는 티켓입니다.",
+    door_unlisted: "저장된 명단 밖 티켓 (서명 확인됨)",
+    door_attended: "입장 명단 ({n})",
+    door_conflict_mark: "확인 필요: {what}",
     door_queue: "전송 대기 {n}건",
     door_conflicts: "확인 필요 ({n})",
     outcome_conflict_other_device: "다른 기기에서 먼저 입장 처리됨",
@@ -67,6 +73,9 @@ addMessages({
     door_other: "Could not check: {message}",
     door_admitted_offline: "Admitted (offline, to be sent): {name}",
     door_not_on_list: "This ticket is not on the meeting's confirmed list.",
+    door_unlisted: "Ticket not on the saved list (signature checked)",
+    door_attended: "Checked in ({n})",
+    door_conflict_mark: "To check: {what}",
     door_queue: "{n} scans waiting to be sent",
     door_conflicts: "To check ({n})",
     outcome_conflict_other_device: "Admitted first on another device",
@@ -152,6 +161,8 @@ function template() {
       </div>
       <h3 id="door-expected-title"></h3>
       <ul id="door-expected" class="list"></ul>
+      <h3 id="door-attended-title"></h3>
+      <ul id="door-attended" class="list"></ul>
     </div>
     <p class="links"><button id="door-logout" class="secondary" type="button" hidden data-i18n="door_logout"></button></p>
     <p class="links"><a href="#" id="door-back" data-i18n="door_back"></a></p>`;
@@ -203,7 +214,7 @@ async function loadRegistrations() {
   let cursor = null;
   try {
     do {
-      const query = `?status=confirmed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const query = `?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
       const answer = await api("GET", `/api/v1/meetings/${door.meeting.id}/registrations${query}`);
       if (answer.status !== 200) throw new Error("list");
       items.push(...answer.data.items);
@@ -218,7 +229,8 @@ async function loadRegistrations() {
     const old = door.registrations.find((r) => r.id === item.id);
     if (!item.checked_in_at && queued.has(item.id) && old) item.checked_in_at = old.checked_in_at;
   }
-  door.registrations = items;
+  // The confirmed list, and whoever else has a door conflict (e.g. cancelled meanwhile).
+  door.registrations = items.filter((r) => r.status === "confirmed" || r.check_in_conflict);
   save();
   renderCounts();
 }
@@ -255,8 +267,13 @@ async function flushQueue() {
   if (door.queue.length) await flushQueue();
 }
 
+function outcomeText(kind) {
+  const known = t(`outcome_${kind}`);
+  return known === `outcome_${kind}` ? t("outcome_other") : known;
+}
+
 function renderCounts() {
-  const all = door.registrations;
+  const all = door.registrations.filter((r) => r.status === "confirmed");
   const expected = all.filter((r) => !r.checked_in_at);
   $("door-count").textContent = t("door_count", { in: all.length - expected.length, all: all.length });
   $("door-expected-title").textContent = t("door_expected", { n: expected.length });
@@ -268,9 +285,7 @@ function renderCounts() {
     ...door.conflicts.map((c) => {
       const li = document.createElement("li");
       li.dataset.outcome = c.outcome;
-      const known = t(`outcome_${c.outcome}`);
-      const what = known === `outcome_${c.outcome}` ? t("outcome_other") : known;
-      li.textContent = `${c.attendee_name || "?"} — ${what}`;
+      li.textContent = `${c.attendee_name || "?"} — ${outcomeText(c.outcome)}`;
       return li;
     }),
   );
@@ -279,6 +294,23 @@ function renderCounts() {
     ...expected.map((r) => {
       const li = document.createElement("li");
       li.textContent = r.attendee.display_name;
+      return li;
+    }),
+  );
+  // The attendance list: who is in, and who needs a second look (the server's conflicts).
+  const attended = door.registrations.filter((r) => r.checked_in_at || r.check_in_conflict);
+  $("door-attended-title").textContent = t("door_attended", { n: attended.length });
+  $("door-attended").replaceChildren(
+    ...attended.map((r) => {
+      const li = document.createElement("li");
+      li.textContent = r.attendee.display_name;
+      if (r.check_in_conflict) {
+        li.dataset.conflict = r.check_in_conflict.outcome;
+        li.className = "conflict";
+        const mark = document.createElement("strong");
+        mark.textContent = ` — ${t("door_conflict_mark", { what: outcomeText(r.check_in_conflict.outcome) })}`;
+        li.append(mark);
+      }
       return li;
     }),
   );
@@ -321,20 +353,41 @@ function admittedLocally(registration) {
   renderCounts();
 }
 
-/** With no network: admit from the saved confirmed list and queue the scan for later. */
-function checkOffline(text) {
-  const match = /^MT1:([0-9A-Z]{26}):/i.exec(text.trim());
-  const registration = match && door.registrations.find((r) => r.id === match[1].toUpperCase());
-  if (!registration) return outcome("not_valid", t("door_not_on_list"));
-  const name = registration.attendee.display_name;
-  if (registration.checked_in_at) return outcome("already", t("door_already", { name }));
+const OFFLINE_REFUSALS = {
+  malformed: "door_not_valid",
+  invalid_signature: "door_not_valid",
+  wrong_meeting: "door_wrong_meeting",
+  waitlisted: "door_waitlisted",
+  not_open: "door_not_open",
+};
+
+/**
+ * With no network: a ticket whose signature verifies with the cached keys (for this meeting,
+ * confirmed, within its window) admits by itself; an MT1 ticket, or one signed by a key this
+ * phone has not seen yet, only from the saved confirmed list. The scan is queued either way.
+ */
+async function checkOffline(text) {
+  const check = await checkTicketOffline(text, keysByKid(stored()?.jwks), door.meeting.id, trustedNow());
+  const listed = check.registrationId && door.registrations.find((r) => r.id === check.registrationId && r.status === "confirmed");
+  const vouched = ["legacy", "unknown_key", "waitlisted"].includes(check.status) && listed;
+  if (check.status !== "valid" && !vouched) {
+    const refusal = OFFLINE_REFUSALS[check.status] || "door_not_on_list";
+    return outcome(check.status === "wrong_meeting" ? "wrong_meeting" : "not_valid", t(refusal));
+  }
+  const name = listed ? listed.attendee.display_name : t("door_unlisted");
+  const queued = door.queue.some((scan) => scan.registrationId === check.registrationId);
+  if (listed?.checked_in_at || queued) return outcome("already", t("door_already", { name }));
   door.queue.push({
     scan_id: crypto.randomUUID(),
     ticket: text.trim(),
-    scanned_at: new Date().toISOString(),
-    registrationId: registration.id,
+    scanned_at: new Date(trustedNow() * 1000).toISOString(),
+    registrationId: check.registrationId,
   });
-  admittedLocally(registration);
+  if (listed) admittedLocally(listed);
+  else {
+    save();
+    renderCounts();
+  }
   return outcome("admitted", t("door_admitted_offline", { name }));
 }
 

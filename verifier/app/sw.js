@@ -1,11 +1,12 @@
 // Service worker: the app shell from the cache (refreshed in the background), trust data from
 // the network with the last good copy as the offline fallback, marked so the app does not
 // count it as a refresh.
-const VERSION = "verifier-v1";
+const VERSION = "verifier-v2";
 const SHELL = [
   "/verify/",
   "/verify/app.js",
   "/verify/verify.js",
+  "/verify/ticket.js",
   "/verify/trust.js",
   "/verify/scan.js",
   "/verify/door.js",

@@ -68,12 +68,12 @@ function parseJson(bytes) {
   }
 }
 
-const isInt = (v) => typeof v === "number" && Number.isInteger(v);
+export const isInt = (v) => typeof v === "number" && Number.isInteger(v);
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-const hasExactly = (obj, names) =>
+export const hasExactly = (obj, names) =>
   isObject(obj) && Object.keys(obj).length === names.length && names.every((n) => n in obj);
 
-function splitJws(token, maxLength) {
+export function splitJws(token, maxLength) {
   if (typeof token !== "string" || token.length > maxLength) throw new Malformed("too long");
   const parts = token.split(".");
   if (parts.length !== 3) throw new Malformed("three parts needed");
