@@ -52,6 +52,7 @@ def export_csv(
     resource: str,
     resource_id: str | None = None,
     reason: str | None,
+    subject_attribute: str = "user_id",
 ) -> Response:
     """A staff list as CSV: dumped with the same schema as its JSON (so masked the same way),
     recorded as an export with its reason (refused without one)."""
@@ -59,7 +60,7 @@ def export_csv(
     log_access(
         AccessAction.EXPORT,
         resource,
-        user_ids(items),
+        user_ids(items, subject_attribute),
         resource_id=resource_id,
         reason=reason,
     )

@@ -130,6 +130,7 @@ def list_users(args: dict[str, Any]) -> Any:
             "users.csv",
             resource=resource,
             reason=reason,
+            subject_attribute="id",  # the rows are the citizens themselves
         )
     log_access(AccessAction.VIEW, resource, ids)
     return page

@@ -82,6 +82,18 @@ def test_a_csv_export_needs_a_reason_and_is_recorded_with_it(
     assert record.action == AccessAction.EXPORT and record.reason == "출석부 작성"
 
 
+def test_a_csv_export_of_accounts_records_the_accounts_themselves(client, as_role, create_user):
+    # The rows of /users are the people (their own id), not rows holding a user_id.
+    _official, headers = as_role(Role.OFFICIAL)
+    citizen = create_user(Role.CITIZEN, display_name="김철수")
+    done = client.get("/api/v1/users?format=csv&reason=명단 점검", headers=headers)
+    assert done.status_code == 200
+    assert done.content_type.startswith("text/csv")
+    assert "김*수" in done.get_data(as_text=True)
+    [record] = _records("users.list")
+    assert record.action == AccessAction.EXPORT and citizen.id in _subjects(record)
+
+
 def test_a_search_by_phone_is_recorded_as_a_search(client, as_role, create_user):
     _official, headers = as_role(Role.OFFICIAL)
     citizen = create_user(Role.CITIZEN, phone="01055556666")
