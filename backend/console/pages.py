@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from backend.clock import SEOUL
 from backend.console import bp
 from backend.console.i18n import t
+from backend.privacy.masking import mask_email, mask_name_or_blank, mask_phone
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
@@ -59,3 +60,10 @@ def seoul(value: datetime | date | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def local_input(value: datetime | None) -> str:
     """A time as `<input type="datetime-local">` wants it (Seoul, no offset)."""
     return "" if value is None else value.astimezone(SEOUL).strftime("%Y-%m-%dT%H:%M")
+
+
+# The one masking rule (backend.privacy.masking), as the API's schemas apply it: a page shows a
+# person other than its viewer masked, exactly as the JSON and CSV answers do.
+bp.add_app_template_filter(mask_name_or_blank, "masked_name")
+bp.add_app_template_filter(mask_phone, "masked_phone")
+bp.add_app_template_filter(mask_email, "masked_email")
