@@ -15,6 +15,7 @@ from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import domain_errors, load_form
 from backend.console.pages import done, page, page_args
+from backend.console.privacy import log_access
 from backend.errors import DomainError
 from backend.identity import services
 from backend.identity.schemas import (
@@ -24,6 +25,7 @@ from backend.identity.schemas import (
     UserUpdateSchema,
 )
 from backend.permissions import STAFF_ROLES, Role
+from backend.privacy.models import AccessAction
 
 
 def _filters(schema: ma.Schema, names: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -39,6 +41,8 @@ def _filters(schema: ma.Schema, names: tuple[str, ...]) -> tuple[dict[str, Any],
 def _users_page(status: int = 200, **context: Any) -> Any:
     args, raw = _filters(UserListArgsSchema(), ("role", "municipality_id"))
     result = services.list_users(viewer=current_user(), **args)
+    # Recorded as the API's list is (the same resource name): accounts are personal data.
+    log_access(AccessAction.VIEW, "users.list", [user.id for user in result.items])
     return page(
         "users.html",
         status,
