@@ -20,6 +20,7 @@ from backend.committees.models import (
     Registration,
 )
 from backend.idempotency.models import IdempotencyRecord
+from backend.jobs.models import ConsoleJob, ConsoleJobRow
 from backend.identity.models import AuthSession, Municipality, User
 from backend.ministry.models import (
     CaseFunding,
@@ -88,6 +89,8 @@ __all__ = [
     "CertificationCriteria",
     "CertificationState",
     "Committee",
+    "ConsoleJob",
+    "ConsoleJobRow",
     "Course",
     "DeliveryCounter",
     "Device",

@@ -269,6 +269,33 @@ TEXTS: dict[str, tuple[str, str]] = {
     "citizen.valid": ("유효 기간", "Valid"),
     "citizen.revoke": ("취소", "Revoke"),
     "citizen.reissue": ("재발급", "Reissue"),
+    # ---- console jobs (progress of bulk confirmations and sheet imports) ----
+    "job.kind.bulk_confirm": ("일괄 확정", "Bulk confirmation"),
+    "job.kind.sheet_import": ("출석부 가져오기", "Sign-in sheet import"),
+    "job.progress": ("진행 상황", "Progress"),
+    "job.started": ("시작", "Started"),
+    "job.rows": ("행 처리", "rows handled"),
+    "job.ok_rows": ("행 완료", "rows done"),
+    "job.failed_rows": ("처리하지 못한 행", "rows refused"),
+    "job.status.queued": ("대기 중", "Waiting"),
+    "job.status.running": ("처리 중", "Running"),
+    "job.status.done": ("완료", "Done"),
+    "job.status.failed": ("중단됨", "Stopped"),
+    "job.stopped": ("작업이 중단되었습니다:", "The job stopped:"),
+    "job.reload": ("새로 고침", "Reload"),
+    "job.report": ("처리 결과 보기", "See the report"),
+    "job.report_title": ("처리 결과", "Report"),
+    "job.back_to_activity": ("활동으로 돌아가기", "Back to the activity"),
+    "job.row_ok.bulk_confirm": ("확정됨", "Confirmed"),
+    "job.row_ok.sheet_import": ("기록됨", "Recorded"),
+    # ---- reward rule and budget edit forms ----
+    "rewards.edit_rule": ("보상 규칙 수정", "Edit the reward rule"),
+    "rewards.edit_budget": ("예산 수정", "Edit the budget"),
+    "rewards.cap_amount": ("지급 한도", "Cap"),
+    "rewards.cap_period": ("한도 기간", "Cap period"),
+    "rewards.no_cap": ("한도 없음", "No cap"),
+    "rewards.rule_active": ("사용", "Active"),
+    "rewards.spent": ("지급액", "Spent"),
 }
 
 #: Labels of the enum values the pages show.
