@@ -296,6 +296,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rewards.no_cap": ("한도 없음", "No cap"),
     "rewards.rule_active": ("사용", "Active"),
     "rewards.spent": ("지급액", "Spent"),
+    "rewards.cap_period.month": ("매월", "Per month"),
+    "rewards.cap_period.year": ("매년", "Per year"),
 }
 
 #: Labels of the enum values the pages show.
