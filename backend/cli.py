@@ -336,4 +336,16 @@ def _register_job_commands(app: Flask) -> None:
             restore()
         click.echo(f"Jobs finished: {count}.")
 
+    @jobs.command("purge")
+    @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+    def purge_jobs(days: int) -> None:
+        """Delete console jobs (and their reports) finished more than DAYS days ago."""
+        from datetime import timedelta
+
+        from backend.jobs.services import purge_finished_jobs
+
+        count = purge_finished_jobs(older_than=timedelta(days=days))
+        db.session.commit()
+        click.echo(f"Purged {count} console jobs.")
+
     app.cli.add_command(jobs)

@@ -20,8 +20,8 @@ from backend.committees.models import (
     Registration,
 )
 from backend.idempotency.models import IdempotencyRecord
-from backend.jobs.models import ConsoleJob, ConsoleJobRow
 from backend.identity.models import AuthSession, Municipality, User
+from backend.jobs.models import ConsoleJob, ConsoleJobRow
 from backend.ministry.models import (
     CaseFunding,
     Course,

@@ -210,8 +210,7 @@ def run_chunk(job: ConsoleJob, *, size: int) -> None:
     job.failed += sum(1 for outcome in outcomes if outcome.error_code is not None)
     if job.done >= job.total:
         job.status = JobStatus.DONE
-        job.finished_at = utcnow()
-        job.claim_id = job.claimed_until = None
+        _finish(job)
     db.session.flush()
 
 
@@ -219,9 +218,36 @@ def _fail(job: ConsoleJob, error: DomainError) -> None:
     job.status = JobStatus.FAILED
     job.error_code = error.code
     job.error_message = error.message[:500]
+    _finish(job)
+    db.session.flush()
+
+
+def _finish(job: ConsoleJob) -> None:
+    """Forget the input once it has been worked through: a sheet's e-mails and phone numbers
+    are not kept beside the accounts they named (the report shows the account's name, which
+    follows the account, erasure included)."""
     job.finished_at = utcnow()
     job.claim_id = job.claimed_until = None
-    db.session.flush()
+    job.items = []
+    db.session.execute(
+        sa.update(_ROWS)
+        .where(_ROWS.c.job_id == job.id, _ROWS.c.user_id.is_not(None))
+        .values(subject="")
+    )
+
+
+def purge_finished_jobs(*, older_than: timedelta) -> int:
+    """Delete jobs finished longer ago than `older_than`, with their reports; returns how many."""
+    cutoff = utcnow() - older_than
+    old = sa.select(_JOBS.c.id).where(
+        _JOBS.c.status.in_([JobStatus.DONE.value, JobStatus.FAILED.value]),
+        _JOBS.c.finished_at < cutoff,
+    )
+    ids = list(db.session.scalars(old))
+    if ids:
+        db.session.execute(sa.delete(_ROWS).where(_ROWS.c.job_id.in_(ids)))
+        db.session.execute(sa.delete(_JOBS).where(_JOBS.c.id.in_(ids)))
+    return len(ids)
 
 
 def claim_job(*, lease_seconds: float) -> tuple[str, str] | None:

@@ -97,18 +97,19 @@ def record_sheet_row(*, actor: User, activity: Any, row: SheetRow, keep: bool) -
             "No such citizen in this municipality.",
         )
         return
-    row.user_id, row.name = found
     savepoint = db.session.begin_nested()
     try:
         record_participation(
-            actor=actor, activity=activity, user_id=row.user_id, attended=row.attended
+            actor=actor, activity=activity, user_id=found[0], attended=row.attended
         )
     except DomainError as error:
         savepoint.rollback()
         if error.code in WHOLE_SHEET_REFUSALS:
             raise
+        # The account stays unnamed: a citizen of another municipality is not shown.
         row.error_code, row.error_message = error.code, error.message
         return
+    row.user_id, row.name = found
     if keep:
         savepoint.commit()
     else:

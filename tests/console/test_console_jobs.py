@@ -299,6 +299,31 @@ def test_a_big_sheet_import_is_a_job_with_a_per_row_report(
         known.id: ParticipationStatus.ATTENDED,
         by_id.id: ParticipationStatus.REGISTERED,
     }
+    # The report names only citizens of this municipality (the stranger by what the sheet said),
+    # and the sheet's e-mails are forgotten once the job is done.
+    assert stranger.display_name not in page and stranger.email in page
+    job = db.session.get(ConsoleJob, job_id)
+    assert job.items == []
+    subjects = {row.line: row.subject for row, _name in jobs.job_rows(job)}
+    assert subjects[2] == "" and subjects[4] == stranger.email
     client.get("/console/?lang=en")
     english = client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
     assert "No citizen given." in english and "Recorded" in english
+
+
+def test_finished_jobs_are_purged_after_their_days(app, clock, attended, official_for):
+    activity, rows = attended(1)
+    official = official_for(activity.municipality_id)
+    job = jobs.start_job(
+        actor=official,
+        kind=jobs.JobKind.BULK_CONFIRM,
+        activity=activity,
+        items=[rows[0].id],
+        request_key="purge",
+    )
+    db.session.commit()
+    assert job.status == JobStatus.DONE
+    assert jobs.purge_finished_jobs(older_than=timedelta(days=30)) == 0
+    clock.advance(days=31)
+    assert jobs.purge_finished_jobs(older_than=timedelta(days=30)) == 1
+    assert _count(ConsoleJob) == 0 and _count(ConsoleJobRow) == 0
