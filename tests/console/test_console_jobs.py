@@ -327,3 +327,21 @@ def test_finished_jobs_are_purged_after_their_days(app, clock, attended, officia
     clock.advance(days=31)
     assert jobs.purge_finished_jobs(older_than=timedelta(days=30)) == 1
     assert _count(ConsoleJob) == 0 and _count(ConsoleJobRow) == 0
+
+
+def test_flask_jobs_run_once_works_through_the_queue(app, small_inline, attended, official_for):
+    activity, rows = attended(3)
+    job = jobs.start_job(
+        actor=official_for(activity.municipality_id),
+        kind=jobs.JobKind.BULK_CONFIRM,
+        activity=activity,
+        items=[p.id for p in rows],
+        request_key="cli",
+    )
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["jobs", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "Jobs finished: 1." in result.output
+    db.session.expire_all()
+    assert db.session.get(ConsoleJob, job.id).status == JobStatus.DONE
+    assert _count(Participation, Participation.status == ParticipationStatus.CONFIRMED) == 3
