@@ -13,7 +13,7 @@ from flask import Response, request
 
 from backend.api import participation as api
 from backend.console import bp
-from backend.console.auth import current_user, mirrors
+from backend.console.auth import current_user, may_open, mirrors
 from backend.console.forms import submit
 from backend.console.jobs import job_answer, new_job_token, request_key
 from backend.console.pages import done, page, page_args
@@ -107,6 +107,10 @@ def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Respo
             args = {}
         args.update(page_args(limit=100))
         participants = services.list_activity_participations(activity=activity, **args)
+    # Jobs still running here are linked from the page (officials: those who may open a job).
+    running = (
+        jobs.unfinished_jobs(viewer=viewer, activity=activity) if may_open("console.job") else []
+    )
     return page(
         "activity.html",
         status,
@@ -115,6 +119,7 @@ def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Respo
         status_filter=status_filter,
         default_hours=services.default_hours(activity),
         job_token=new_job_token(),
+        running_jobs=running,
         **CHOICES,
         **context,
     )

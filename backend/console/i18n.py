@@ -288,6 +288,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "job.back_to_activity": ("활동으로 돌아가기", "Back to the activity"),
     "job.row_ok.bulk_confirm": ("확정됨", "Confirmed"),
     "job.row_ok.sheet_import": ("기록됨", "Recorded"),
+    "job.running_here": ("진행 중인 작업", "Jobs in progress"),
     # ---- reward rule and budget edit forms ----
     "rewards.edit_rule": ("보상 규칙 수정", "Edit the reward rule"),
     "rewards.edit_budget": ("예산 수정", "Edit the budget"),

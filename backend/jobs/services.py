@@ -148,6 +148,23 @@ def attended_participation_ids(*, activity: Any) -> list[str]:
     )
 
 
+def unfinished_jobs(*, viewer: User, activity: Any) -> list[ConsoleJob]:
+    """The activity's jobs still waiting or running (what its page links to), oldest first."""
+    if not can_see_row(viewer, activity):
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(ConsoleJob)
+            .where(
+                ConsoleJob.target_id == activity.id,
+                ConsoleJob.municipality_id == activity.municipality_id,
+                ConsoleJob.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+            )
+            .order_by(ConsoleJob.id)
+        )
+    )
+
+
 def get_job(*, viewer: User, job_id: str) -> ConsoleJob:
     """A job, for staff of its municipality (national roles read every municipality's)."""
     job = db.session.get(ConsoleJob, job_id)

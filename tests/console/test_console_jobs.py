@@ -94,6 +94,8 @@ def test_a_big_bulk_confirmation_runs_in_chunks_with_progress_then_a_report(
     assert '<progress id="job-progress" max="5" value="0"' in page
     assert 'http-equiv="refresh"' in page  # without JavaScript the page reloads itself
     assert _count(Participation, Participation.status == ParticipationStatus.CONFIRMED) == 0
+    activity_page = client.get(f"/console/activities/{activity.id}").get_data(as_text=True)
+    assert f'href="/console/jobs/{job_id}"' in activity_page and "0 / 5" in activity_page
 
     # One chunk (2 rows) per transaction: progress moves by the chunk.
     job_id_claimed, claim = jobs.claim_job(lease_seconds=60)
@@ -115,6 +117,8 @@ def test_a_big_bulk_confirmation_runs_in_chunks_with_progress_then_a_report(
     assert _count(RewardLedgerEntry) == 5  # the same service: rewards follow each confirmation
     page = client.get(f"/console/jobs/{job_id}").get_data(as_text=True)
     assert page.count('data-ok="yes"') == 5 and "http-equiv" not in page
+    activity_page = client.get(f"/console/activities/{activity.id}").get_data(as_text=True)
+    assert 'id="running-jobs"' not in activity_page
 
 
 def test_a_retried_submit_finds_its_job_instead_of_making_another(
