@@ -204,7 +204,7 @@ def run_chunk(job: ConsoleJob, *, size: int) -> None:
             actor=actor, activity=activity, job=job, items=items, start=start
         )
     except DomainError as error:
-        _fail(job, error)
+        fail(job, error)
         return
     if outcomes:
         db.session.execute(
@@ -231,7 +231,8 @@ def run_chunk(job: ConsoleJob, *, size: int) -> None:
     db.session.flush()
 
 
-def _fail(job: ConsoleJob, error: DomainError) -> None:
+def fail(job: ConsoleJob, error: DomainError) -> None:
+    """Stop a job with the reason (the rows reported so far stay)."""
     job.status = JobStatus.FAILED
     job.error_code = error.code
     job.error_message = error.message[:500]
@@ -265,84 +266,6 @@ def purge_finished_jobs(*, older_than: timedelta) -> int:
         db.session.execute(sa.delete(_ROWS).where(_ROWS.c.job_id.in_(ids)))
         db.session.execute(sa.delete(_JOBS).where(_JOBS.c.id.in_(ids)))
     return len(ids)
-
-
-def claim_job(*, lease_seconds: float) -> tuple[str, str] | None:
-    """Take the oldest unfinished job nobody holds (or whose holder's lease lapsed) and commit;
-    returns (job id, claim id), or None when no job waits."""
-    now = utcnow()
-    free = sa.or_(_JOBS.c.claimed_until.is_(None), _JOBS.c.claimed_until < now)
-    oldest = (
-        sa.select(_JOBS.c.id)
-        .where(_JOBS.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]), free)
-        .order_by(_JOBS.c.id)
-        .limit(1)
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    claim = new_id()
-    try:
-        taken = db.session.execute(
-            sa.update(_JOBS)
-            .where(_JOBS.c.id == oldest.scalar_subquery(), free)
-            .values(
-                claim_id=claim,
-                claimed_until=now + timedelta(seconds=lease_seconds),
-                status=JobStatus.RUNNING.value,
-                started_at=sa.func.coalesce(_JOBS.c.started_at, now),
-            )
-            .returning(_JOBS.c.id)
-        ).scalar()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return None if taken is None else (taken, claim)
-
-
-def run_claimed_chunk(job_id: str, claim_id: str, *, size: int, lease_seconds: float) -> bool:
-    """Run the next chunk of a job this worker holds, in its own transaction, and commit;
-    returns whether rows are left (False too when the claim was lost to another worker)."""
-    try:
-        # Re-taking the lease first locks the job row until this chunk commits.
-        renewed = db.session.execute(
-            sa.update(_JOBS)
-            .where(
-                _JOBS.c.id == job_id,
-                _JOBS.c.claim_id == claim_id,
-                _JOBS.c.status == JobStatus.RUNNING.value,
-            )
-            .values(claimed_until=utcnow() + timedelta(seconds=lease_seconds))
-        )
-        if renewed.rowcount != 1:
-            db.session.rollback()
-            return False
-        job = db.session.get(ConsoleJob, job_id, populate_existing=True)
-        run_chunk(job, size=size)
-        more = not job.finished
-        db.session.commit()
-        return more
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def release_claim(job_id: str, claim_id: str) -> None:
-    """Give a job back at once (a worker stopping between chunks), and commit."""
-    db.session.execute(
-        sa.update(_JOBS)
-        .where(_JOBS.c.id == job_id, _JOBS.c.claim_id == claim_id)
-        .values(claim_id=None, claimed_until=None)
-    )
-    db.session.commit()
-
-
-def fail_job(job_id: str, error: DomainError) -> None:
-    """Stop a job the worker cannot run (an unexpected error), with the reason, and commit."""
-    job = db.session.get(ConsoleJob, job_id, populate_existing=True)
-    if job is not None and not job.finished:
-        _fail(job, error)
-    db.session.commit()
 
 
 # ---- the kinds ----------------------------------------------------------------------------

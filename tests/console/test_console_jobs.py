@@ -14,6 +14,7 @@ from backend.audit.models import AuditEntry
 from backend.clock import utcnow
 from backend.extensions import db
 from backend.jobs import services as jobs
+from backend.jobs import worker
 from backend.jobs.models import ConsoleJob, ConsoleJobRow, JobStatus
 from backend.jobs.worker import JobWorkerSettings, run_one_job, run_worker
 from backend.participation import services
@@ -98,12 +99,12 @@ def test_a_big_bulk_confirmation_runs_in_chunks_with_progress_then_a_report(
     assert f'href="/console/jobs/{job_id}"' in activity_page and "0 / 5" in activity_page
 
     # One chunk (2 rows) per transaction: progress moves by the chunk.
-    job_id_claimed, claim = jobs.claim_job(lease_seconds=60)
+    job_id_claimed, claim = worker.claim_job(lease_seconds=60)
     assert job_id_claimed == job_id
-    assert jobs.run_claimed_chunk(job_id, claim, size=2, lease_seconds=60) is True
+    assert worker.run_claimed_chunk(job_id, claim, size=2, lease_seconds=60) is True
     assert client.get(f"/console/jobs/{job_id}/status").json["done"] == 2
     assert _count(Participation, Participation.status == ParticipationStatus.CONFIRMED) == 2
-    jobs.release_claim(job_id, claim)
+    worker.release_claim(job_id, claim)
     assert run_one_job(WORKER) == job_id
 
     status = client.get(f"/console/jobs/{job_id}/status").json
