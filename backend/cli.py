@@ -98,6 +98,9 @@ def register_commands(app: Flask) -> None:
 
     rewards_demo.register(app)
     certification_cli.register(app)
+    from backend.ministry import demo as ministry_demo
+
+    ministry_demo.register(app)  # after the participation demo: it needs its projects
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:

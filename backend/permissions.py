@@ -108,6 +108,36 @@ def can_manage_users(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def is_staff(user: User) -> bool:
+    """Any account but a citizen's: the staff of a municipality or of the ministry."""
+    return user.role in STAFF_ROLES
+
+
+def access_is_recorded(user: User) -> bool:
+    """Staff's reading and handling of citizens' data is recorded in the access records; a
+    citizen only ever sees their own data or masked names, so nothing of theirs is."""
+    return is_staff(user)
+
+
+def can_read_access_records(user: User) -> bool:
+    """Only admins read the access records (who read whose data)."""
+    return user.role == Role.ADMIN
+
+
+#: Roles that set a municipality's dormancy policy (its officials, or an admin for any).
+DORMANCY_POLICY_WRITERS = frozenset({Role.OFFICIAL, Role.ADMIN})
+
+
+def can_see_dormancy_policy(user: User, municipality_id: str | None) -> bool:
+    """Staff who see the municipality (its own staff, national roles) read its dormancy policy."""
+    return is_staff(user) and can_see_municipality(user, municipality_id)
+
+
+def can_set_dormancy_policy(user: User) -> bool:
+    """Officials (of a municipality they see) and admins set a dormancy policy; analysts read."""
+    return user.role in DORMANCY_POLICY_WRITERS
+
+
 #: Roles that create committees and appoint or dismiss their members.
 COMMITTEE_MANAGERS = frozenset({Role.OFFICIAL})
 #: Roles that schedule, change and cancel meetings and check attendees in.
@@ -136,6 +166,19 @@ MINISTRY_STAFF = frozenset({Role.ANALYST, Role.ADMIN})
 def is_ministry_staff(user: User) -> bool:
     """Whether the user writes the ministry's own records (analyst or admin)."""
     return user.role in MINISTRY_STAFF
+
+
+def can_run_mediation(user: User, *, chair_user_ids: set[str]) -> bool:
+    """Ministry staff (the secretariat) and the mediation committee's chair decide on cases
+    (accept, reject, start mediation)."""
+    return is_ministry_staff(user) or user.id in chair_user_ids
+
+
+def can_decide_dispute(user: User, dispute: Any, *, chair_user_ids: set[str]) -> bool:
+    """A case is settled or closed by its mediators, or by whoever runs mediation."""
+    return can_run_mediation(user, chair_user_ids=chair_user_ids) or (
+        user.id in dispute.mediator_user_ids
+    )
 
 
 def can_see_dispute(
@@ -167,6 +210,21 @@ def can_see_ticket(user: User, registration: Any) -> bool:
     return mine_or_managed and can_see_row(user, registration)
 
 
+#: Roles that revoke certificates (officials of the certificate's municipality, admins).
+CERTIFICATE_REVOKERS = frozenset({Role.OFFICIAL, Role.ADMIN})
+
+
+def can_revoke_certificates(user: User) -> bool:
+    """Officials and admins revoke certificates (of a municipality they see)."""
+    return user.role in CERTIFICATE_REVOKERS
+
+
+def can_nominate(user: User) -> bool:
+    """Staff issue or renew a certificate by nomination, where the criteria allow it; a citizen
+    (its holder) renews only while the criteria are met."""
+    return is_staff(user)
+
+
 def can_see_certificate(user: User, certificate: Any) -> bool:
     """A certificate: a citizen sees their own, staff those of their municipality."""
     if user.role == Role.CITIZEN:
@@ -178,17 +236,13 @@ def can_see_participation(user: User, participation: Any) -> bool:
     """A participation: the citizen's own; officials of its municipality; national roles."""
     if user.role == Role.CITIZEN:
         return participation.user_id == user.id
-    return sees_all_municipalities(user) or (
-        user.role == Role.OFFICIAL and user.municipality_id == participation.municipality_id
-    )
+    return sees_all_municipalities(user) or is_official_of(user, participation.municipality_id)
 
 
 def can_see_learner(user: User, user_id: str, municipality_id: str | None) -> bool:
     """A person's training record (enrolments): the person, the ministry, and officials of the
     person's municipality."""
-    if user.id == user_id or is_ministry_staff(user):
-        return True
-    return user.role == Role.OFFICIAL and municipality_id == user.municipality_id
+    return user.id == user_id or is_ministry_staff(user) or is_official_of(user, municipality_id)
 
 
 def can_see_enrolment(user: User, enrolment: Any) -> bool:
@@ -216,3 +270,13 @@ def can_withdraw_dispute(user: User, dispute: Any, *, government_side: bool) -> 
     return user.id == dispute.filed_by_id or (
         government_side and is_official_of(user, dispute.municipality_id)
     )
+
+
+def can_take_course(user: User, course: Any) -> bool:
+    """A training course for officials takes staff, one for residents citizens, one for all
+    anyone (`course.audience`: officials, residents, all)."""
+    if course.audience == "officials":
+        return is_staff(user)
+    if course.audience == "residents":
+        return user.role == Role.CITIZEN
+    return course.audience == "all"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from flask import Response, request
+from flask import Response, g, request
 
 from backend.api.auth import current_caller
 from backend.api.reports import csv_response
@@ -22,8 +22,9 @@ def log_access(
     reason: str | None = None,
 ) -> None:
     """Record that the caller (if staff) read, exported, changed or deleted these people's data,
-    from this request's address; an export without a reason is refused."""
-    record_access(
+    from this request's address; an export without a reason is refused. A GET commits the
+    record (the transaction hook commits reads only when one was written)."""
+    written = record_access(
         actor=current_caller(),
         # The client's address as werkzeug's ProxyFix set it (TRUSTED_PROXY_COUNT).
         address=request.remote_addr or "unknown",
@@ -33,6 +34,8 @@ def log_access(
         resource_id=resource_id,
         reason=reason,
     )
+    if written is not None:
+        g.access_recorded = True
 
 
 def user_ids(items: Iterable[Any], attribute: str = "user_id") -> list[str]:

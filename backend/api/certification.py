@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
 from backend.api.access_log import log_access, user_ids
@@ -331,6 +331,7 @@ def verify_certificate() -> Response:
         raise ValidationFailed(fields=_verify_field_errors(body))
     # json.dumps straight into a response: Flask's jsonify adds nothing needed here.
     answer = services.verify_text(text, app=app)
+    g.verification_result = answer["status"]  # counted by the metrics hook
     return app.response_class(
         json.dumps(answer, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
     )

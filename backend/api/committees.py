@@ -20,7 +20,7 @@ from backend.committees.schemas import (
     CommitteeSchema,
     MyAppointmentSchema,
 )
-from backend.permissions import ALL_ROLES, COMMITTEE_STAFF_READERS, Role
+from backend.permissions import ALL_ROLES, COMMITTEE_STAFF_READERS, Role, access_is_recorded
 from backend.privacy.assurance import ensure_level
 from backend.privacy.models import AccessAction
 from backend.schemas import page_of
@@ -127,7 +127,7 @@ def appointment_letter(appointment_id: str) -> Any:
     """The printable appointment letter (위촉장) as HTML: for the member or the officials."""
     viewer = current_caller()
     html = services.appointment_letter(viewer=viewer, appointment_id=appointment_id)
-    if viewer.role != Role.CITIZEN:
+    if access_is_recorded(viewer):
         # The letter is an official document naming the member in full (not masked: it is
         # printed for them); an official's reading of it is recorded like any other.
         appointment = services.get_appointment(viewer=viewer, appointment_id=appointment_id)

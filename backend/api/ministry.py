@@ -47,6 +47,7 @@ from backend.ministry.schemas import (
     SelectedCaseCreateSchema,
     SelectedCaseListArgsSchema,
     SelectedCaseSchema,
+    SelectedCaseUpdateSchema,
     TrainingEntrySchema,
     TrainingPageArgsSchema,
 )
@@ -95,6 +96,17 @@ def list_selected_cases(args: dict[str, Any]) -> Any:
 def get_selected_case(case_id: str) -> Any:
     """One selected case."""
     return services.get_selected_case(viewer=current_caller(), case_id=case_id)
+
+
+@blp.route("/selected-cases/<case_id>", methods=["PATCH"])
+@requires(*MINISTRY_STAFF)
+@blp.arguments(SelectedCaseUpdateSchema)
+@blp.response(200, SelectedCaseSchema)
+def update_selected_case(data: dict[str, Any], case_id: str) -> Any:
+    """Correct a case's award, category or note (the project and contest year stay)."""
+    actor = current_caller()
+    case = services.get_selected_case(viewer=actor, case_id=case_id)
+    return services.update_selected_case(actor=actor, case=case, **data)
 
 
 @blp.route("/selected-cases/<case_id>/follow-ups", methods=["POST"])

@@ -53,7 +53,7 @@ from backend.participation.schemas import (
     SurveyResponseStaffSchema,
     SurveySchema,
 )
-from backend.permissions import ALL_ROLES, Role
+from backend.permissions import ALL_ROLES, Role, can_manage_row
 from backend.privacy.assurance import ensure_level
 from backend.privacy.models import AccessAction
 from backend.privacy.schemas import exportable
@@ -253,7 +253,7 @@ def join_activity(data: dict[str, Any], activity_id: str) -> Any:
     record a citizen's participation (`user_id`, optionally `attended`)."""
     actor = current_caller()
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
-    if actor.role == Role.OFFICIAL:
+    if can_manage_row(actor, activity):  # officials record others; citizens join themselves
         if data["user_id"] is None:
             raise ValidationFailed("Name the citizen.", fields={"user_id": ["Required."]})
         return services.record_participation(actor=actor, activity=activity, **data)

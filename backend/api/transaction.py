@@ -95,7 +95,11 @@ def _remember_answer(response: Response) -> None:
 
 def finish_transaction(response: Response) -> Response:
     """After the view: commit a success once (with its idempotency record), else roll back."""
-    if request.method in READ_ONLY_METHODS or g.get("idempotency_replayed"):
+    if g.get("idempotency_replayed"):
+        return response
+    if request.method in READ_ONLY_METHODS and not g.get("access_recorded"):
+        # A read commits only the access record a staff read wrote (access_log.log_access);
+        # without this the record would be dropped with the request's session.
         return response
     if not db.session.registry.has():
         # The view never opened a database session (e.g. certificate verification, served

@@ -52,7 +52,13 @@ from backend.errors import Conflict, NotFound, PermissionDenied, RuleViolation, 
 from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
-from backend.permissions import Role, can_see_certificate, ensure_same_municipality
+from backend.permissions import (
+    Role,
+    can_nominate,
+    can_revoke_certificates,
+    can_see_certificate,
+    ensure_same_municipality,
+)
 
 # ---- certificates: issuing ------------------------------------------------------------------
 
@@ -326,7 +332,7 @@ def renew_certificate(*, certificate: Certificate, actor: User) -> Certificate:
             code="renewal_not_open",
             details={"opens_at": _renewal_opens(certificate).isoformat()},
         )
-    if actor.role == Role.CITIZEN:
+    if not can_nominate(actor):
         if criteria is None or not _criteria_met(holder, criteria):
             raise RuleViolation("The criteria are not met.", code="criteria_not_met")
     else:
@@ -375,7 +381,7 @@ def _extend(
 def revoke_certificate(*, certificate: Certificate, actor: User | None, reason: str) -> Certificate:
     """Revoke a certificate; every worker answers "revoked" within the refresh interval."""
     if actor is not None:
-        if actor.role not in (Role.OFFICIAL, Role.ADMIN):
+        if not can_revoke_certificates(actor):
             raise PermissionDenied("Only officials revoke certificates.")
         ensure_same_municipality(actor, certificate)
     _revoke(certificate, actor=actor, reason=reason)

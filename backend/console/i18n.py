@@ -269,6 +269,177 @@ TEXTS: dict[str, tuple[str, str]] = {
     "citizen.valid": ("유효 기간", "Valid"),
     "citizen.revoke": ("취소", "Revoke"),
     "citizen.reissue": ("재발급", "Reissue"),
+    # ---- personal data (개인정보): access records, review, consents, dormancy ----
+    "nav.privacy": ("개인정보 접속기록", "Access records"),
+    "nav.dormancy": ("휴면 정책", "Dormancy policy"),
+    "privacy.menu": ("개인정보 메뉴", "Personal data pages"),
+    "privacy.records": ("개인정보 접속기록", "Access records"),
+    "privacy.records_intro": (
+        "직원이 시민의 개인정보를 조회·내려받기·변경·삭제한 기록입니다. 기록은 변경되지 않으며 "
+        "보존 기간이 지나면 삭제됩니다. 이 목록을 보는 것은 기록되지 않습니다(시민의 개인정보를 "
+        "보여 주지 않고 계정 번호만 보여 줍니다).",
+        "Every time staff read, downloaded, changed or deleted citizens' personal data. Records "
+        "are never changed and are deleted only after their retention. Reading this list is not "
+        "itself recorded (it shows account ids, no citizen's personal data).",
+    ),
+    "privacy.subject": ("대상 시민 (계정 번호)", "Subject citizen (account id)"),
+    "privacy.subject_summary": ("이 시민의 정보를 본 기록", "Who looked at the data of"),
+    "privacy.subject_count": ("대상 인원", "People"),
+    "privacy.last_year": ("최근 1년", "Last year"),
+    "privacy.who_looked": (
+        "이 시민의 개인정보 접속기록 (최근 1년)",
+        "Who looked at this citizen's data (last year)",
+    ),
+    "privacy.resource": ("조회 대상", "Resource"),
+    "privacy.address": ("접속지", "Address"),
+    "privacy.since": ("시작일", "From"),
+    "privacy.until": ("종료일 (포함)", "To (included)"),
+    "privacy.review": ("월간 점검", "Monthly review"),
+    "privacy.month": ("점검 월", "Month"),
+    "privacy.review_records": ("접속기록 수", "Records"),
+    "privacy.review_exports": ("내려받기 수", "Downloads"),
+    "privacy.review_rules": (
+        "평소(직전 6개월 평균)의 3배를 넘는 내려받기(5건 이상)와 평일 08-20시(서울) 밖의 "
+        "접속을 표시합니다.",
+        "Flags downloads above 3x the account's usual (mean of the previous six months, from 5) "
+        "and access outside 08-20 on weekdays (Asia/Seoul).",
+    ),
+    "privacy.flags": ("점검 필요 항목", "Flagged patterns"),
+    "privacy.flag_kind": ("유형", "Kind"),
+    "privacy.no_flags": ("표시된 항목이 없습니다.", "Nothing flagged."),
+    "review_flag.export_volume": ("평소보다 많은 내려받기", "Downloads far above usual"),
+    "review_flag.off_hours": ("근무시간 외 접속", "Access outside office hours"),
+    "access_action.view": ("조회", "View"),
+    "access_action.export": ("내려받기", "Export"),
+    "access_action.change": ("변경", "Change"),
+    "access_action.delete": ("삭제", "Delete"),
+    "privacy.consent_texts": ("동의 문구", "Consent texts"),
+    "privacy.consent_publish": (
+        "동의 문구와 판(버전)은 코드(backend/privacy/consents.py)에 있으며, 다른 변경과 같이 "
+        "검토를 거쳐 배포됩니다. 문구를 바꾸면 새 판이 되고, 시민에게는 바뀐 항목만 다시 "
+        "묻습니다.",
+        "The consent texts and their versions live in the code (backend/privacy/consents.py) "
+        "and are published by a reviewed change like any other. A changed text is a new "
+        "version; citizens are asked again only for the purposes that changed.",
+    ),
+    "privacy.consents": ("개인정보 동의", "Consents"),
+    "privacy.purpose": ("항목", "Purpose"),
+    "privacy.version": ("판", "Version"),
+    "privacy.required": ("필수 여부", "Required"),
+    "privacy.required_yes": ("필수", "Required"),
+    "privacy.required_no": ("선택", "Optional"),
+    "privacy.decided_at": ("결정 일시", "Decided at"),
+    "privacy.channel": ("경로", "Channel"),
+    "privacy.granted": ("동의", "Granted"),
+    "privacy.not_granted": ("동의 안 함", "Not granted"),
+    "privacy.outdated": ("다시 물어야 함", "To be asked again"),
+    "consent_channel.app": ("앱", "App"),
+    "consent_channel.web": ("웹", "Web"),
+    "consent_channel.paper": ("서면", "Paper"),
+    "privacy.guardian": ("법정대리인 동의 (만 14세 미만)", "Legal guardian's consent (under 14)"),
+    "privacy.guardian_recorded": ("법정대리인 동의 기록됨", "Guardian's consent recorded"),
+    "privacy.guardian_needed": (
+        "만 14세 미만일 수 있어 법정대리인 동의가 기록될 때까지 이용이 제한됩니다.",
+        "May be under 14: the account is limited until a guardian's consent is recorded.",
+    ),
+    "privacy.guardian_not_needed": ("필요하지 않음", "Not needed"),
+    "privacy.guardian_method": ("동의를 받은 방법", "How the consent was obtained"),
+    "privacy.guardian_relation": ("관계", "Relation"),
+    "privacy.guardian_relation_example": ("부, 모, 법정대리인", "father, mother, guardian"),
+    "privacy.guardian_hint": (
+        "플랫폼은 법정대리인의 신원을 직접 확인하지 않습니다. 확인한 방법을 선택하세요. "
+        "법정대리인의 이름과 번호는 저장하지 않습니다.",
+        "The platform does not verify the guardian itself: choose how you checked. The "
+        "guardian's name and number are not stored.",
+    ),
+    "privacy.guardian_record": ("법정대리인 동의 기록", "Record the guardian's consent"),
+    "guardian_method.paper_form": ("서면 동의서 (신분증 사본 확인)", "Signed paper form"),
+    "guardian_method.in_person": ("방문 확인", "In person at the office"),
+    "guardian_method.phone_call": ("확인된 번호로 전화", "Phone call to a known number"),
+    "guardian_method.identity_provider": ("본인확인 서비스", "Identity check provider"),
+    "privacy.dormancy": ("휴면 정책", "Dormancy policy"),
+    "privacy.dormancy_intro": (
+        "정한 기간 동안 로그인하지 않은 계정은 미리 알림(앱 알림함과 푸시)을 보낸 뒤 이용을 "
+        "제한하거나 삭제합니다 (flask privacy dormancy).",
+        "Accounts unused for the set period get a notice in advance (inbox and push), then are "
+        "restricted or deleted (flask privacy dormancy).",
+    ),
+    "privacy.dormancy_none": (
+        "정책 없음: 계정이 휴면 처리되지 않습니다.",
+        "No policy: accounts never become dormant.",
+    ),
+    "privacy.dormancy_current": ("현재 정책", "Current policy"),
+    "privacy.months": ("개월 미사용", " months unused"),
+    "privacy.inactive_months": ("미사용 기간 (개월)", "Months without use"),
+    "privacy.dormancy_action": ("이후 처리", "Then"),
+    "privacy.notice_days": ("사전 알림 (일 전)", "Notice (days before)"),
+    "dormancy_action.restrict": ("이용 제한", "Restrict"),
+    "dormancy_action.delete": ("삭제", "Delete"),
+    "privacy.assurance": ("본인확인 수준", "Identity assurance"),
+    "privacy.assurance_intro": (
+        "활동 참여나 위원 위촉에 필요한 본인확인 수준입니다. 수준이 낮은 시민은 참여·위촉이 "
+        "거절됩니다. 본인확인은 지자체가 연결한 서비스(PASS, 간편인증, 아이핀)로 앱에서 합니다.",
+        "The identity assurance level citizens need to join an activity or be appointed to a "
+        "committee; below it they are refused. Citizens check their identity in the app with "
+        "the provider the municipality plugged in (PASS, 간편인증, i-PIN).",
+    ),
+    "privacy.assurance_activity": ("활동", "Activities"),
+    "privacy.assurance_committee": ("위원회", "Committees"),
+    "privacy.assurance_level": ("필요한 수준", "Required level"),
+    "assurance_level.1": ("1 가입 정보만", "1 sign-up only"),
+    "assurance_level.2": ("2 휴대폰·간편인증·아이핀", "2 carrier, 간편인증 or i-PIN"),
+    "assurance_level.3": ("3 대면 확인", "3 in person"),
+    # ---- ministry console: cases, mediation committee, disputes, courses (issue 14) ----
+    "mincon.case_new": ("우수사례 선정 등록", "Select a good case"),
+    "mincon.contest_year": ("공모 연도", "Contest year"),
+    "mincon.case_edit": ("선정 내용 수정", "Edit the selection"),
+    "mincon.note": ("비고", "Note"),
+    "mincon.committee_open": ("위원 위촉·해촉", "Appoint or end members"),
+    "mincon.committee_rule": (
+        "위원장은 한 명이며, 위원은 행정안전부 고위공무원, 대학·연구기관의 교수·연구원, "
+        "공동생산·시민참여 분야 10년 이상 종사자 중에서 위촉합니다.",
+        "One chair; members are senior ministry officials, professors or researchers, or "
+        "practitioners with 10 or more years in co-production and citizen participation.",
+    ),
+    "mincon.serving": ("현재 위원", "Serving today"),
+    "mincon.qualification": ("자격", "Qualification"),
+    "mincon.affiliation": ("소속", "Affiliation"),
+    "mincon.years": ("경력 (년)", "Years of experience"),
+    "mincon.years_help": ("실무 경력 위원의 최소 경력(년):", "A practitioner needs (years):"),
+    "mincon.appointed_on": ("위촉일", "Appointed on"),
+    "mincon.appoint": ("위원 위촉", "Appoint a member"),
+    "mincon.end": ("해촉", "End membership"),
+    "mincon.user_id": ("사용자 ID", "User ID"),
+    "mincon.documents": ("관련 문서", "Documents"),
+    "mincon.mediator": ("조정위원", "Mediator"),
+    "mincon.assign": ("조정위원 지정", "Assign the mediator"),
+    "mincon.no_candidates": (
+        "지정할 수 있는 위원이 없습니다.",
+        "No serving member is left to assign.",
+    ),
+    "mincon.hearing_new": ("조정 기일 지정", "Schedule a hearing"),
+    "mincon.hearing_schedule": ("기일 지정", "Schedule"),
+    "mincon.moves": ("사건 진행", "Next steps"),
+    "mincon.follow_up_help": (
+        "평가 지표는 플랫폼 기록으로 채워집니다. 플랫폼에 없는 것만 입력하세요.",
+        "The indicators come from the platform's records; enter only what it lacks.",
+    ),
+    "mincon.from_platform": ("플랫폼 기록대로", "As the platform shows"),
+    "mincon.satisfaction_own": (
+        "주민 만족도 (설문 응답이 없을 때, 1-5)",
+        "Residents' satisfaction (only without survey answers, 1-5)",
+    ),
+    "mincon.amount_won": ("금액 (원)", "Amount (KRW)"),
+    "mincon.course_new": ("교육 과정 추가", "Add a course"),
+    "mincon.course_rule": (
+        "기본과정은 1일 (1-6월), 심화과정은 2-3일 (7-12월)입니다. 권역 과정은 권역을 적습니다.",
+        "Basic courses last 1 day (January-June), advanced 2-3 days (July-December); a "
+        "regional course names its region.",
+    ),
+    "mincon.audience": ("대상", "Audience"),
+    "mincon.host": ("주관", "Host"),
+    "mincon.days": ("교육 일수", "Days"),
+    "mincon.roll": ("수강생 명단", "Roll"),
     # ---- console jobs (progress of bulk confirmations and sheet imports) ----
     "job.kind.bulk_confirm": ("일괄 확정", "Bulk confirmation"),
     "job.kind.sheet_import": ("출석부 가져오기", "Sign-in sheet import"),
@@ -386,6 +557,27 @@ ENUM_TEXTS: dict[str, tuple[str, str]] = {
     "tier.member": ("위원", "Member"),
     "tier.certified": ("인증 시민", "Certified"),
     "tier.general": ("일반", "General"),
+    # ---- ministry console: cases, mediation committee, disputes, courses (issue 14) ----
+    "member_role.chair": ("위원장", "Chair"),
+    "member_role.member": ("위원", "Member"),
+    "qualification.senior_official": ("행정안전부 고위공무원", "Senior ministry official"),
+    "qualification.academic": ("교수·연구원", "Professor or researcher"),
+    "qualification.practitioner": ("10년 이상 실무자", "Practitioner (10+ years)"),
+    "side.government": ("행정", "Government"),
+    "side.private": ("민간", "Private"),
+    "party_kind.municipality": ("지자체", "Municipality"),
+    "party_kind.citizen": ("시민", "Citizen"),
+    "party_kind.residents_group": ("주민단체", "Residents' group"),
+    "party_kind.company": ("기업", "Company"),
+    "course_audience.officials": ("공무원", "Officials"),
+    "course_audience.residents": ("주민", "Residents"),
+    "course_audience.all": ("공무원·주민", "Everyone"),
+    "course_host.ministry": ("행정안전부", "Ministry"),
+    "course_host.region": ("권역", "Region"),
+    "enrolment.enrolled": ("수강 중", "Enrolled"),
+    "enrolment.completed": ("수료", "Completed"),
+    "source.platform": ("플랫폼", "platform"),
+    "source.municipality": ("지자체 입력", "municipality"),
 }
 
 

@@ -22,9 +22,9 @@ from backend.ministry.shared import _ensure_ministry
 from backend.pagination import Page, paginate, where_given
 from backend.participation.models import TrainingLevel
 from backend.permissions import (
-    Role,
     can_see_enrolment,
     can_see_learner,
+    can_take_course,
 )
 from backend.rows import get_visible, list_page
 
@@ -127,12 +127,7 @@ _TAKE_COURSE_SEAT = (
 
 def enrol(*, actor: User, course: Course) -> Enrolment:
     """The caller takes a place on a course, refused atomically when it is full."""
-    audience_ok = (
-        course.audience == CourseAudience.ALL
-        or (course.audience == CourseAudience.OFFICIALS and actor.role != Role.CITIZEN)
-        or (course.audience == CourseAudience.RESIDENTS and actor.role == Role.CITIZEN)
-    )
-    if not audience_ok:
+    if not can_take_course(actor, course):
         raise RuleViolation(
             f"This course is for {course.audience.value}.", code="course_audience_mismatch"
         )

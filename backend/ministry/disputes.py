@@ -43,11 +43,15 @@ from backend.pagination import Page, paginate, where_given
 from backend.participation import services as participation
 from backend.permissions import (
     Role,
+    can_decide_dispute,
     can_file_dispute,
+    can_run_mediation,
     can_see_dispute,
     can_withdraw_dispute,
     is_dispute_party,
     is_ministry_staff,
+    is_municipal_official,
+    is_official_of,
 )
 from backend.rows import get_visible
 
@@ -67,11 +71,8 @@ def _sees(viewer: User, dispute: Dispute) -> bool:
     )
 
 
-def _runs_mediation(actor: User) -> bool:
-    """Ministry staff (the secretariat) and the committee's chair decide on cases."""
-    if is_ministry_staff(actor):
-        return True
-    return any(m.user_id == actor.id and m.role == MemberRole.CHAIR for m in committee_members())
+def _chair_user_ids() -> set[str]:
+    return {m.user_id for m in committee_members() if m.role == MemberRole.CHAIR}
 
 
 def _notify(dispute: Dispute, action: str) -> None:
@@ -113,7 +114,7 @@ def file_dispute(
     project = participation.get_project(viewer=actor, project_id=project_id)
     if project.municipality_id != actor.municipality_id:
         raise NotFound("Project not found.", code="project_not_found")
-    filer_side = Side.GOVERNMENT if actor.role == Role.OFFICIAL else Side.PRIVATE
+    filer_side = Side.GOVERNMENT if is_official_of(actor, project.municipality_id) else Side.PRIVATE
     parties = [
         DisputeParty(
             position=0,
@@ -217,7 +218,7 @@ def list_disputes(
             DisputeMediator.user_id == viewer.id
         )
         visible = sa.or_(Dispute.id.in_(as_party), Dispute.id.in_(as_mediator))
-        if viewer.role == Role.OFFICIAL:
+        if is_municipal_official(viewer):  # the query form of can_see_dispute's government side
             visible = sa.or_(visible, Dispute.municipality_id == viewer.municipality_id)
         query = query.where(visible)
     return paginate(query, Dispute.id, limit=limit, cursor=cursor)
@@ -241,8 +242,13 @@ def _move(dispute: Dispute, target: DisputeState) -> None:
     dispute.updated_at = utcnow()
 
 
+def runs_mediation(actor: User) -> bool:
+    """Whether this user decides on cases (the console offers the moves only to them)."""
+    return can_run_mediation(actor, chair_user_ids=_chair_user_ids())
+
+
 def _ensure_runs_mediation(actor: User) -> None:
-    if not _runs_mediation(actor):
+    if not runs_mediation(actor):
         raise PermissionDenied("Only the committee's chair or the ministry may decide on cases.")
 
 
@@ -285,7 +291,7 @@ def start_mediation(*, actor: User, dispute: Dispute) -> Dispute:
 
 
 def _ensure_decides(actor: User, dispute: Dispute) -> None:
-    if not (_runs_mediation(actor) or actor.id in dispute.mediator_user_ids):
+    if not can_decide_dispute(actor, dispute, chair_user_ids=_chair_user_ids()):
         raise PermissionDenied("Only the case's mediators or the committee may do this.")
 
 

@@ -18,7 +18,7 @@ from backend.ministry.models import (
 )
 from backend.ministry.shared import PRACTITIONER_MIN_YEARS, _ensure_ministry
 from backend.permissions import (
-    Role,
+    is_ministry_staff,
 )
 
 # ---- the mediation committee ----------------------------------------------------------------
@@ -68,10 +68,7 @@ def add_committee_member(
             code="qualification_unmet",
             fields={"years_of_experience": [f"At least {PRACTITIONER_MIN_YEARS}."]},
         )
-    if qualification == Qualification.SENIOR_OFFICIAL and user.role not in (
-        Role.ANALYST,
-        Role.ADMIN,
-    ):
+    if qualification == Qualification.SENIOR_OFFICIAL and not is_ministry_staff(user):
         raise ValidationFailed(
             "A senior official member must be a ministry staff account.",
             code="qualification_unmet",

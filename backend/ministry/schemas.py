@@ -48,6 +48,12 @@ class SelectedCaseCreateSchema(InputSchema):
     note = Text(1000, multiline=True, load_default="")
 
 
+class SelectedCaseUpdateSchema(InputSchema):
+    award = Text(100, min_length=1, metadata={"example": "대상"})
+    category = Text(100, min_length=1)
+    note = Text(1000, multiline=True)
+
+
 class SelectedCaseListArgsSchema(PageArgsSchema):
     contest_year = fields.Integer(load_default=None, validate=_CONTEST_YEAR)
     municipality_id = Id(load_default=None)

@@ -80,6 +80,37 @@ def create_selected_case(
     return case
 
 
+def update_selected_case(
+    *,
+    actor: User,
+    case: SelectedCase,
+    award: str | None = None,
+    category: str | None = None,
+    note: str | None = None,
+) -> SelectedCase:
+    """Ministry staff correct what the contest named (award, category) or the note; the
+    project and the contest year stay, as the follow-ups and funding hang on them."""
+    _ensure_ministry(actor)
+    given = {"award": award, "category": category, "note": note}
+    changed: dict[str, str] = {}
+    for name, value in given.items():
+        if value is None:
+            continue
+        value = value if name == "note" else value.strip()
+        if getattr(case, name) != value:
+            setattr(case, name, value)
+            changed[name] = value
+    if changed:
+        save_and_audit(
+            case,
+            actor=actor,
+            action="selected_case.update",
+            target_type="selected_case",
+            details=changed,
+        )
+    return case
+
+
 def get_selected_case(*, viewer: User, case_id: str) -> SelectedCase:
     """A selected case: ministry staff see all, officials their municipality's."""
     return get_visible(SelectedCase, case_id, viewer, "selected_case_not_found")

@@ -55,6 +55,7 @@ from backend.ministry.selected_cases import (
     list_case_fundings,
     list_follow_ups,
     list_selected_cases,
+    update_selected_case,
 )
 from backend.ministry.shared import (
     DEFAULT_DEADLINE_DAYS,
@@ -69,6 +70,7 @@ __all__ = [
     "create_selected_case",
     "get_selected_case",
     "list_selected_cases",
+    "update_selected_case",
     "add_case_funding",
     "list_case_fundings",
     "create_follow_up",

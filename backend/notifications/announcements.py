@@ -23,7 +23,7 @@ from backend.notifications.models import (
 from backend.notifications.outbox import _outbox_row, notify_users
 from backend.notifications.recipients import municipality_topic
 from backend.pagination import Page, paginate
-from backend.permissions import Role, scope_to_municipality
+from backend.permissions import Role, is_municipal_official, scope_to_municipality
 
 
 def create_announcement(
@@ -43,7 +43,7 @@ def create_announcement(
     domain knows who they are and whether the official may see the project; notifications
     depend on no other domain.
     """
-    if actor.role != Role.OFFICIAL or not actor.municipality_id:
+    if not is_municipal_official(actor):
         raise PermissionDenied("Only a municipality's officials make announcements.")
     if (project_id is None) != (participant_ids is None):
         raise ValueError("a project announcement needs its participants, and only it")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -91,10 +91,10 @@ def observe_response(response: Response) -> None:
             LOGINS_FAILED.inc()
         elif code == "account_locked":
             LOGINS_LOCKED.inc()
-    elif route == VERIFY_ROUTE and response.status_code == 200 and response.is_json:
-        body = response.get_json(silent=True)
-        result = body.get("status") if isinstance(body, dict) else None
-        if isinstance(result, str):
+    elif route == VERIFY_ROUTE:
+        # Set by the view: reading it back from the answer would parse the body once more.
+        result = g.get("verification_result")
+        if result is not None:
             VERIFICATIONS.labels(result).inc()
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload, make_transient_to_detached
+from sqlalchemy.orm import lazyload, make_transient_to_detached, selectinload
 
 from backend import events
 from backend.audit.services import record_audit, save_and_audit
@@ -300,6 +300,8 @@ def list_activity_participations(
     """The participations of an activity (staff), newest first."""
     return list_page(
         Participation,
+        # Each entry shows its citizen: one query for the page's users, not one per row.
+        query=sa.select(Participation).options(selectinload(Participation.user)),
         filters={Participation.activity_id: activity.id, Participation.status: status},
         limit=limit,
         cursor=cursor,

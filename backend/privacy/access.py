@@ -23,7 +23,7 @@ from backend.extensions import db
 from backend.identity.models import User
 from backend.ids import new_id
 from backend.pagination import Page, paginate
-from backend.permissions import Role, scope_to_municipality
+from backend.permissions import access_is_recorded, can_read_access_records, scope_to_municipality
 from backend.privacy.models import AccessAction, AccessRecord, AccessRecordSubject
 
 _INSERT_RECORD = sa.insert(AccessRecord.__table__)
@@ -59,7 +59,7 @@ def record_access(
 ) -> str | None:
     """Write an access record of staff reading or handling citizens' data; None for citizens
     (a citizen only ever sees their own data or masked names)."""
-    if actor.role == Role.CITIZEN:
+    if not access_is_recorded(actor):
         return None
     if action == AccessAction.EXPORT:
         reason = require_reason(reason)
@@ -82,15 +82,17 @@ def record_access(
         },
     )
     if subjects:
-        # One multi-row INSERT: an executemany is a round trip per row on psycopg2.
+        # An executemany: SQLAlchemy sends it as one multi-row INSERT on PostgreSQL
+        # ("insertmanyvalues") from a statement compiled once; `.values([...])` compiled a new
+        # statement of 2 x N parameters per request (~1 ms of CPU for a page of 50).
         db.session.execute(
-            _INSERT_SUBJECT.values([{"record_id": record_id, "user_id": s} for s in subjects])
+            _INSERT_SUBJECT, [{"record_id": record_id, "user_id": s} for s in subjects]
         )
     return record_id
 
 
 def _ensure_reader(viewer: User) -> None:
-    if viewer.role != Role.ADMIN:
+    if not can_read_access_records(viewer):
         raise PermissionDenied("Only admins read the access records.")
 
 

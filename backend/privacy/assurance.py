@@ -34,7 +34,7 @@ from backend.audit.services import record_audit
 from backend.errors import PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
-from backend.permissions import Role, can_see_municipality
+from backend.permissions import is_official_of
 from backend.privacy.models import AssuranceRequirement, IdentityAssurance
 
 #: 1 self-asserted (sign-up), 2 one factor checked (carrier, 간편인증, i-PIN), 3 in person.
@@ -155,7 +155,7 @@ def set_requirement(
     *, actor: User, target_type: str, target_id: str, municipality_id: str, level: int
 ) -> AssuranceRequirement:
     """An official requires a level for an activity or a committee of their municipality."""
-    if actor.role != Role.OFFICIAL or not can_see_municipality(actor, municipality_id):
+    if not is_official_of(actor, municipality_id):
         raise PermissionDenied("Only the municipality's officials set this.")
     row = db.session.get(AssuranceRequirement, (target_type, target_id)) or AssuranceRequirement(
         target_type=target_type, target_id=target_id

@@ -19,7 +19,7 @@ from backend.clock import seoul_date, utcnow
 from backend.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from backend.extensions import db
 from backend.identity.models import User
-from backend.permissions import Role, can_see_municipality
+from backend.permissions import Role, is_official_of
 from backend.privacy.models import Consent, ConsentChannel, GuardianConsent, GuardianMethod
 
 #: Under this age a legal guardian consents for the child (PIPA art. 22-2).
@@ -268,7 +268,7 @@ def record_guardian_consent(
     *, actor: User, user: User, method: GuardianMethod, relation: str
 ) -> GuardianConsent:
     """An official records that a guardian consented (how it was obtained); lifts the limit."""
-    if actor.role != Role.OFFICIAL or not can_see_municipality(actor, user.municipality_id):
+    if not is_official_of(actor, user.municipality_id):
         raise PermissionDenied("Only the citizen's municipality records a guardian's consent.")
     if user.role != Role.CITIZEN or user.deleted_at is not None:
         raise NotFound("User not found.", code="user_not_found")

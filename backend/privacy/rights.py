@@ -36,7 +36,7 @@ from backend.extensions import db
 from backend.identity.models import AuthSession, Municipality, User
 from backend.identity.passwords import hash_password, verify_password
 from backend.identity.services import _ensure_login_is_free, normalize_email, normalize_phone
-from backend.permissions import Role, can_see_municipality
+from backend.permissions import Role, can_see_dormancy_policy, can_set_dormancy_policy
 from backend.privacy.models import (
     Consent,
     DataExport,
@@ -367,7 +367,7 @@ def set_dormancy_policy(
 ) -> DormancyPolicy:
     """Set a municipality's dormancy policy (its officials, or an admin)."""
     _ensure_policy_reader(actor, municipality_id)
-    if actor.role not in (Role.OFFICIAL, Role.ADMIN):
+    if not can_set_dormancy_policy(actor):
         raise PermissionDenied("Only officials and admins set the dormancy policy.")
     policy = db.session.get(DormancyPolicy, municipality_id) or DormancyPolicy(
         municipality_id=municipality_id
@@ -391,8 +391,7 @@ def _ensure_policy_reader(viewer: User, municipality_id: str) -> None:
     # A national role sees every municipality, but only those that exist (the policy row
     # references it).
     if (
-        viewer.role == Role.CITIZEN
-        or not can_see_municipality(viewer, municipality_id)
+        not can_see_dormancy_policy(viewer, municipality_id)
         or db.session.get(Municipality, municipality_id) is None
     ):
         raise NotFound("Municipality not found.", code="municipality_not_found")

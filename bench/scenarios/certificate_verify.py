@@ -133,6 +133,7 @@ def _prepare() -> None:
         IssueReason,
         KeyStatus,
     )
+    from backend.certification.issue_number import new_issue_number
     from backend.certification.qr import render_png
     from backend.extensions import db
     from backend.identity.models import AuthSession, Municipality, User
@@ -175,6 +176,7 @@ def _prepare() -> None:
                     id=data["certificate_id"],
                     public_id=data["public_id"],
                     serial_number=f"{ISSUER}-{now.year}-000001",
+                    issue_number=new_issue_number(),
                     municipality_id=municipality.id,
                     user_id=data["user_id"],
                     kind="model_citizen",

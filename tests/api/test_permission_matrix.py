@@ -4,8 +4,11 @@ An endpoint added without an access rule fails `test_every_endpoint_declares_acc
 rule is not enforced fails the matrix. Ids in paths are well-formed but unknown, so an admitted
 caller gets past authorisation and learns only "not found" or a validation error.
 
-The tenancy column (`test_tenancy_column`): every endpoint bound to a municipality's row, called
-on a real row by a caller of another municipality, refuses (404 or 403).
+The tenancy column: every endpoint bound to a municipality's row, by its path
+(`test_tenancy_column`), its body (`..._of_bodies`) or a list filter (`..._of_list_filters`),
+called on a real row by each municipal role it admits (the official first) from another
+municipality, answers 404 `..._not_found` as if the row did not exist (a list: shows none of
+it, where the same call at home shows it). National roles see every municipality by design.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import pytest
 
 from backend.clock import seoul_today
 from backend.ids import new_id
+from backend.participation.models import IndicatorKind
 from backend.permissions import Role
+from backend.rewards.models import Incentive
 from tests.fixtures.identity import auth_headers_for
 
 ROLES = [None, *Role]
@@ -160,8 +165,75 @@ BODIES = {
     "/api/v1/selected-cases/<case_id>/follow-ups": {"year": 2025},
     "/api/v1/surveys/<survey_id>/responses": {"rating": 5},
 }
-#: The roles of a municipality, in the order a caller of another municipality is picked.
+#: The roles that belong to one municipality: each of them that an endpoint admits is called
+#: from another municipality (the official first, as the issue asks; the others because a
+#: citizen's or a scheduler's path through a view is not the official's).
 CALLER_ROLES = [Role.OFFICIAL, Role.SCHEDULER, Role.CITIZEN, Role.VERIFIER]
+
+#: Endpoints whose path names no row but whose body does: a caller of another municipality
+#: naming a row of `municipality` (`<name>` is replaced by that row's id) is told it does not
+#: exist. The rest of each body passes the schema, so the answer is the row's, not a 422.
+BODY_BOUND = {
+    ("POST", "/api/v1/announcements"): {
+        "title": "안내",
+        "body": "본문",
+        "project_id": "<project_id>",
+    },
+    ("POST", "/api/v1/certificates"): {"user_id": "<user_id>"},
+    ("POST", "/api/v1/committees"): {
+        "name": "위원회",
+        "seats": 5,
+        "term_months": 12,
+        "project_id": "<project_id>",
+    },
+    ("POST", "/api/v1/disputes"): {
+        "project_id": "<project_id>",
+        "subject": "분쟁",
+        "claims": "주장",
+    },
+    ("POST", "/api/v1/indicator-records"): {
+        "kind": "ordinance",
+        "title": "조례 정비",
+        "occurred_on": "2026-01-05",
+        "project_id": "<project_id>",
+    },
+    ("POST", "/api/v1/rewards/corrections"): {
+        "user_id": "<user_id>",
+        "incentive": "points",
+        "amount": -10,
+        "reason": "정정",
+    },
+    ("POST", "/api/v1/rewards/grants"): {
+        "user_id": "<user_id>",
+        "incentive": "points",
+        "amount": 10,
+        "reason": "표창",
+    },
+    ("POST", "/api/v1/rewards/redemptions"): {
+        "user_id": "<user_id>",
+        "incentive": "points",
+        "amount": 10,
+        "reason": "사용",
+    },
+}
+#: List endpoints filtered by a row of `municipality` (query argument -> row): from another
+#: municipality the row is refused (404) or the page holds nothing of `municipality`; the same
+#: call by the same role of `municipality` shows the row, so an empty page proves the scoping.
+QUERY_BOUND = {
+    "/api/v1/activities": ("project_id", "project_id"),
+    "/api/v1/certificates": ("user_id", "user_id"),
+    "/api/v1/committees": ("project_id", "project_id"),
+    "/api/v1/disputes": ("municipality_id", "municipality_id"),
+    "/api/v1/indicator-records": ("project_id", "project_id"),
+    "/api/v1/meetings": ("committee_id", "committee_id"),
+    "/api/v1/projects": ("municipality_id", "municipality_id"),
+    "/api/v1/reports/follow-ups": ("municipality_id", "municipality_id"),
+    "/api/v1/reports/indicators": ("municipality_id", "municipality_id"),
+    "/api/v1/reports/stage-modes": ("municipality_id", "municipality_id"),
+    "/api/v1/rewards/entries": ("user_id", "user_id"),
+    "/api/v1/selected-cases": ("municipality_id", "municipality_id"),
+    "/api/v1/users": ("municipality_id", "municipality_id"),
+}
 
 
 @pytest.fixture
@@ -186,6 +258,7 @@ def rows_of_one_municipality(
     from backend.extensions import db
     from backend.ministry import services as ministry
     from backend.participation import services as participation
+    from backend.rewards import services as rewards
 
     citizen = create_user(Role.CITIZEN, municipality=municipality)
     official = create_user(Role.OFFICIAL, municipality=municipality)
@@ -197,6 +270,19 @@ def rows_of_one_municipality(
     meeting = create_meeting(committee)
     course = create_course(starts_on=seoul_today() + timedelta(days=30))
     enrolment = ministry.enrol(actor=citizen, course=course)
+    # Rows only the list filters find: a project's committee, an indicator fact of the
+    # project, a reward of the citizen.
+    project_committee = create_committee(municipality, project_id=project.id)
+    fact = participation.record_indicator(
+        actor=official,
+        kind=IndicatorKind.ORDINANCE,
+        title="조례 정비",
+        occurred_on=seoul_today(),
+        project_id=project.id,
+    )
+    reward = rewards.grant_reward(
+        actor=official, user=citizen, incentive=Incentive.POINTS, amount=10, reason="표창"
+    )
     db.session.commit()
     return {
         "project_id": project.id,
@@ -217,34 +303,108 @@ def rows_of_one_municipality(
         "rule_id": create_rule(municipality).id,
         "budget_id": create_budget().id,
         "municipality_id": municipality.id,
+        # not path arguments: rows the list filters must show at home and hide abroad
+        "project_committee_id": project_committee.id,
+        "indicator_record_id": fact.id,
+        "reward_entry_id": reward.id,
     }
 
 
+def _refused_as_missing(response) -> bool:
+    """404 with a `..._not_found` code: the row is treated as if it did not exist."""
+    return response.status_code == 404 and response.json["error"]["code"].endswith("_not_found")
+
+
+def _callers(as_role, municipality):
+    """A caller (headers) of `municipality` per municipal role, made on first use."""
+    made: dict[Role, dict[str, str]] = {}
+
+    def headers(role: Role) -> dict[str, str]:
+        if role not in made:
+            made[role] = as_role(role, municipality=municipality)[1]
+        return made[role]
+
+    return headers
+
+
 def test_tenancy_column(app, client, as_role, other_municipality, rows_of_one_municipality):
-    """Every endpoint bound to a municipality's row refuses a caller of another municipality
-    (404, as if the row did not exist, or 403), whichever of its roles the endpoint admits."""
+    """Every endpoint bound to a municipality's row by its path, called on a real row by each
+    municipal role it admits from another municipality, answers 404 `..._not_found` (as if
+    the row did not exist), never 403: a stranger does not learn that the row exists."""
     rows = rows_of_one_municipality
-    callers: dict[Role, dict[str, str]] = {}
-    problems, checked = [], 0
+    stranger = _callers(as_role, other_municipality)
+    problems, operations, calls = [], set(), 0
     for rule, method, view in _operations(app):
         names = set(_ARGUMENT.findall(rule.rule))
         access = view.access
         if not names or names & NOT_MUNICIPAL or access.public:
             continue
-        role = next((r for r in CALLER_ROLES if r in access.roles), None)
-        if role is None:  # national roles only: they see every municipality by design
+        roles = [r for r in CALLER_ROLES if r in access.roles]
+        if not roles:  # national roles only: they see every municipality by design
             continue
-        if role not in callers:
-            callers[role] = as_role(role, municipality=other_municipality)[1]
         path = _ARGUMENT.sub(lambda m: rows[m[1]], rule.rule)
-        response = client.open(
-            path,
-            method=method,
-            headers=callers[role],
-            json=BODIES.get(rule.rule, {}) if method in ("POST", "PUT", "PATCH") else None,
-        )
-        checked += 1
-        if response.status_code not in (403, 404):
-            problems.append(f"{method} {rule.rule} as {role.value}: {response.status_code}")
-    assert checked >= 60
+        for role in roles:
+            response = client.open(
+                path,
+                method=method,
+                headers=stranger(role),
+                json=BODIES.get(rule.rule, {}) if method in ("POST", "PUT", "PATCH") else None,
+            )
+            operations.add((method, rule.rule))
+            calls += 1
+            if not _refused_as_missing(response):
+                problems.append(f"{method} {rule.rule} as {role.value}: {response.status_code}")
+    assert len(operations) >= 85
+    assert calls >= 165
+    assert problems == []
+
+
+def test_tenancy_column_of_bodies(
+    app, client, as_role, other_municipality, rows_of_one_municipality
+):
+    """An endpoint whose body names a row (the citizen rewarded or certified, the project a
+    committee, dispute, announcement or indicator fact is about) refuses a row of another
+    municipality as not found, for each municipal role it admits."""
+    rows = rows_of_one_municipality
+    stranger = _callers(as_role, other_municipality)
+    operations = {(method, rule.rule): view for rule, method, view in _operations(app)}
+    problems, calls = [], 0
+    for (method, path), body in BODY_BOUND.items():
+        sent = {k: rows[v[1:-1]] if str(v).startswith("<") else v for k, v in body.items()}
+        for role in (r for r in CALLER_ROLES if r in operations[(method, path)].access.roles):
+            response = client.open(path, method=method, headers=stranger(role), json=sent)
+            calls += 1
+            if not _refused_as_missing(response):
+                problems.append(f"{method} {path} as {role.value}: {response.status_code}")
+    assert calls >= len(BODY_BOUND)
+    assert problems == []
+
+
+def test_tenancy_column_of_list_filters(
+    app, client, as_role, municipality, other_municipality, rows_of_one_municipality
+):
+    """A list filtered by a row of another municipality shows nothing of it (or 404s), where
+    the same role of the row's municipality, with the same filter, sees the row."""
+    rows = rows_of_one_municipality
+    # A row's id, or the municipality's (the aggregate reports name only it), in the body.
+    evidence = {v for k, v in rows.items() if k != "stage"}
+    home, stranger = _callers(as_role, municipality), _callers(as_role, other_municipality)
+    operations = {(method, rule.rule): view for rule, method, view in _operations(app)}
+    problems, checked = [], set()
+
+    def shown(response) -> set[str]:
+        return {row_id for row_id in evidence if row_id in response.get_data(as_text=True)}
+
+    for path, (argument, row) in QUERY_BOUND.items():
+        query = {argument: rows[row]}
+        for role in (r for r in CALLER_ROLES if r in operations[("GET", path)].access.roles):
+            at_home = client.get(path, query_string=query, headers=home(role))
+            if at_home.status_code != 200 or not shown(at_home):
+                continue  # this role sees none of these rows at home either: nothing to prove
+            checked.add(path)
+            abroad = client.get(path, query_string=query, headers=stranger(role))
+            leaked = shown(abroad) if abroad.status_code == 200 else set()
+            if not (_refused_as_missing(abroad) or (abroad.status_code == 200 and not leaked)):
+                problems.append(f"GET {path}?{argument} as {role.value}: {abroad.status_code}")
+    assert checked == set(QUERY_BOUND), "every filter is proven on a row its caller sees at home"
     assert problems == []

@@ -1,4 +1,32 @@
-"""FcmSender through the real firebase-admin SDK, against a fake FCM v1 server on 127.0.0.1."""
+"""FcmSender through the real firebase-admin SDK, against a fake FCM v1 server on 127.0.0.1.
+
+How the SDK reaches the fake, and why through a private attribute (checked against
+firebase-admin 7.7.0, installed and the newest the package index here offers; setup.cfg pins
+>=7.1,<7.8). The issue asked for a supported setting or plain HTTP instead; there is none:
+
+- No endpoint option or emulator switch for messaging. `messaging._MessagingService` formats
+  the class constant `FCM_URL` (https://fcm.googleapis.com/...) into `self._fcm_url`, and the
+  topic URL likewise; the app options it reads are `projectId` and `httpTimeout` only. The
+  `*_EMULATOR_HOST` variables exist for auth, the realtime database and Cloud Tasks, not FCM.
+  Upstream's 7.8.0 release notes and its current `messaging.py` change nothing here, and the
+  maintainers declined such an option in the sister SDKs (firebase-admin-java #374/#375,
+  firebase-admin-dotnet #158: "use black-box testing"); Go alone took `option.WithEndpoint`.
+- No transport to hand in. The service builds its own `_http_client.JsonHttpClient`, whose
+  google-auth `AuthorizedSession` is created inside; a requests adapter can be mounted on it
+  only by reaching that private `_client` (which FcmSender does anyway, for its non-retrying
+  pool), so an adapter that rewrites the URL would be the same private access, not less.
+- An HTTP(S) proxy (`HTTPS_PROXY` + `REQUESTS_CA_BUNDLE`, which requests honours) is supported,
+  but the SDK's URL is https: the proxy gets a CONNECT tunnel, so the fake would have to
+  terminate TLS as fcm.googleapis.com with a test CA, FcmSender would still reach the private
+  session (it turns `trust_env` off there for speed), and `FCM_ENDPOINT` is also what bench/
+  and deploy/multiserver_check.py point at the plain-HTTP fake, with figures measured so.
+
+So FcmSender keeps its one, guarded override (`_redirect_service`: the instance's `_fcm_url`,
+never the class's; a RuntimeError if those internals move), these tests
+pin that down (`test_google_endpoint_gets_the_same_non_retrying_pool`, and the class constant
+left untouched in the two-senders test), and the narrow version range in setup.cfg makes an
+SDK upgrade run them first.
+"""
 
 from __future__ import annotations
 
