@@ -21,7 +21,7 @@ from backend.console.i18n import error_text, t
 from backend.console.pages import done, page
 from backend.ids import new_id
 from backend.jobs import services
-from backend.jobs.models import ConsoleJob, JobKind, JobStatus
+from backend.jobs.models import ConsoleJob, JobStatus
 from backend.participation.sheets import NO_CITIZEN
 
 #: How often the page asks for the job's progress (and reloads without JavaScript).
@@ -74,7 +74,6 @@ def job(job_id: str) -> Any:
         rows=rows,
         row_error=row_error,
         poll_seconds=POLL_SECONDS,
-        kinds=JobKind,
         job_error=row_error(found.error_code, found.error_message),
     )
 
