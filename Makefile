@@ -38,8 +38,10 @@ system-deps:
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@# The inbox is filled by the notification worker: fan out events beside the server.
-	$(BIN)/flask notifications fan-out & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
+	@# The inbox is filled by the notification worker: fan out events beside the server; the
+	@# console's long jobs (bulk confirmations, sheet imports) are run by the jobs worker.
+	$(BIN)/flask notifications fan-out & worker=$$!; \
+		$(BIN)/flask jobs run & jobs=$$!; trap "kill $$worker $$jobs" EXIT INT TERM; \
 		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)

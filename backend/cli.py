@@ -182,6 +182,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(contract)
 
     _register_notification_commands(app)
+    _register_job_commands(app)
 
     @app.cli.command("purge-idempotency")
     def purge_idempotency() -> None:
@@ -315,3 +316,39 @@ def _register_notification_commands(app: Flask) -> None:
         click.echo(f"Purged {count} outbox rows.")
 
     app.cli.add_command(notifications)
+
+
+def _register_job_commands(app: Flask) -> None:
+    """`flask jobs run`: the worker of the console's long jobs."""
+    jobs = AppGroup("jobs", help="Console jobs (bulk confirmations, sheet imports).")
+
+    @jobs.command("run")
+    @click.option("--once", is_flag=True, help="Run until no job waits, then exit.")
+    def run_jobs(once: bool) -> None:
+        """Run queued console jobs chunk by chunk (long-running; SIGTERM stops between chunks)."""
+        import threading
+
+        from backend.jobs.worker import JobWorkerSettings, run_worker
+        from backend.notifications.worker import install_stop_signals
+
+        stop = threading.Event()
+        restore = install_stop_signals(stop)
+        try:
+            count = run_worker(JobWorkerSettings.from_config(), stop=stop, once=once)
+        finally:
+            restore()
+        click.echo(f"Jobs finished: {count}.")
+
+    @jobs.command("purge")
+    @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+    def purge_jobs(days: int) -> None:
+        """Delete console jobs (and their reports) finished more than DAYS days ago."""
+        from datetime import timedelta
+
+        from backend.jobs.services import purge_finished_jobs
+
+        count = purge_finished_jobs(older_than=timedelta(days=days))
+        db.session.commit()
+        click.echo(f"Purged {count} console jobs.")
+
+    app.cli.add_command(jobs)

@@ -73,6 +73,12 @@ def load_config() -> dict[str, Any]:
         "NOTIFICATIONS_RETRY_BASE_SECONDS": _env_float("NOTIFICATIONS_RETRY_BASE_SECONDS", 5.0),
         "NOTIFICATIONS_MAX_AGE_SECONDS": _env_float("NOTIFICATIONS_MAX_AGE_SECONDS", 72 * 3600.0),
         "NOTIFICATIONS_IDLE_SECONDS": _env_float("NOTIFICATIONS_IDLE_SECONDS", 2.0),
+        # Console jobs (flask jobs run): rows per transaction, jobs small enough to run inside
+        # the request, the worker's lease on a job and its idle poll.
+        "CONSOLE_JOB_CHUNK_ROWS": _env_int("CONSOLE_JOB_CHUNK_ROWS", 50),
+        "CONSOLE_JOB_INLINE_ROWS": _env_int("CONSOLE_JOB_INLINE_ROWS", 50),
+        "JOBS_LEASE_SECONDS": _env_float("JOBS_LEASE_SECONDS", 120.0),
+        "JOBS_IDLE_SECONDS": _env_float("JOBS_IDLE_SECONDS", 1.0),
         # flask-smorest / OpenAPI
         "API_TITLE": "Co-production participation platform",
         "API_VERSION": "v1",

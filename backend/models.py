@@ -21,6 +21,7 @@ from backend.committees.models import (
 )
 from backend.idempotency.models import IdempotencyRecord
 from backend.identity.models import AuthSession, Municipality, User
+from backend.jobs.models import ConsoleJob, ConsoleJobRow
 from backend.ministry.models import (
     CaseFunding,
     Course,
@@ -88,6 +89,8 @@ __all__ = [
     "CertificationCriteria",
     "CertificationState",
     "Committee",
+    "ConsoleJob",
+    "ConsoleJobRow",
     "Course",
     "DeliveryCounter",
     "Device",

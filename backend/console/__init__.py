@@ -26,6 +26,7 @@ from backend.console import (  # noqa: E402, F401
     certificates,
     citizens,
     committees,
+    jobs,
     meetings,
     ministry,
     projects,

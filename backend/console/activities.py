@@ -13,11 +13,13 @@ from flask import Response, request
 
 from backend.api import participation as api
 from backend.console import bp
-from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form, submit
+from backend.console.auth import current_user, may_open, mirrors
+from backend.console.forms import submit
+from backend.console.jobs import job_answer, new_job_token, request_key
 from backend.console.pages import done, page, page_args
-from backend.console.sheets import find_user
-from backend.errors import DomainError
+from backend.errors import ValidationFailed
+from backend.jobs import services as jobs
+from backend.jobs.models import ConsoleJob, JobKind
 from backend.participation import services
 from backend.participation.models import ActivityKind, ParticipationStatus, Stage, TrainingLevel
 from backend.participation.schemas import (
@@ -29,6 +31,7 @@ from backend.participation.schemas import (
     ParticipationListArgsSchema,
     RejectSchema,
 )
+from backend.participation.sheets import find_user
 
 CHOICES = {
     "stages": list(Stage),
@@ -104,6 +107,10 @@ def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Respo
             args = {}
         args.update(page_args(limit=100))
         participants = services.list_activity_participations(activity=activity, **args)
+    # Jobs still running here are linked from the page (officials: those who may open a job).
+    running = (
+        jobs.unfinished_jobs(viewer=viewer, activity=activity) if may_open("console.job") else []
+    )
     return page(
         "activity.html",
         status,
@@ -111,6 +118,8 @@ def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Respo
         participants=participants,
         status_filter=status_filter,
         default_hours=services.default_hours(activity),
+        job_token=new_job_token(),
+        running_jobs=running,
         **CHOICES,
         **context,
     )
@@ -124,6 +133,7 @@ def activity(activity_id: str) -> Any:
         activity_id,
         confirmed=request.args.get("confirmed"),
         imported=request.args.get("imported"),
+        job_id=request.args.get("job"),
     )
 
 
@@ -178,7 +188,9 @@ def participation_reject(participation_id: str) -> Any:
 @bp.route("/activities/<activity_id>/confirm", methods=["POST"])
 @mirrors(api.confirm_activity_participations)
 def activity_confirm(activity_id: str) -> Any:
-    """Confirm the ticked participations, or every attended one, with hours; all or none."""
+    """Confirm the ticked participations, or every attended one, with hours: a job, run at once
+    when small, else by the worker with a progress page; refused rows are reported, the others
+    confirmed."""
     actor = current_user()
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
     extra = {} if request.form.getlist("participation_ids") else {"participation_ids": None}
@@ -186,12 +198,33 @@ def activity_confirm(activity_id: str) -> Any:
         extra = {"participation_ids": None}
     saved, errors = submit(
         BulkConfirmSchema(),
-        partial(services.confirm_activity_participations, actor=actor, activity=activity),
-        lambda rows: done("console.activity", activity_id=activity.id, confirmed=len(rows)),
+        partial(_start_bulk_confirm, actor=actor, activity=activity, key=request_key()),
+        lambda job: job_answer(job, confirmed=job.total),
         lists=("participation_ids",),
         **extra,
     )
     return saved or _activity_page(activity_id, 422, errors=errors)
+
+
+def _start_bulk_confirm(
+    *,
+    actor: Any,
+    activity: Any,
+    key: str,
+    hours: float | None = None,
+    participation_ids: list[str] | None = None,
+) -> ConsoleJob:
+    ids = participation_ids
+    if ids is None:
+        ids = jobs.attended_participation_ids(activity=activity)
+    return jobs.start_job(
+        actor=actor,
+        kind=JobKind.BULK_CONFIRM,
+        activity=activity,
+        items=list(dict.fromkeys(ids)),
+        request_key=key,
+        params={"hours": hours},
+    )
 
 
 @bp.route("/activities/<activity_id>/walk-ins", methods=["POST"])
@@ -203,13 +236,22 @@ def activity_walk_in(activity_id: str) -> Any:
     who = request.form.get("user_id", "").strip()
     found = find_user(who) if who else None
     extra = {"user_id": found[0]} if found else {}
-    data, errors = load_form(JoinSchema(), attended=bool(request.form.get("attended")), **extra)
-    if data is not None and data["user_id"] is None:
-        errors = {"user_id": ["Required."]}
-    elif data is not None:
-        try:
-            services.record_participation(actor=actor, activity=activity, **data)
-            return done("console.activity", activity_id=activity.id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _activity_page(activity_id, 422, errors=errors)
+    saved, errors = submit(
+        JoinSchema(),
+        partial(_record_walk_in, actor=actor, activity=activity),
+        lambda _: done("console.activity", activity_id=activity.id),
+        attended=bool(request.form.get("attended")),
+        **extra,
+    )
+    return saved or _activity_page(activity_id, 422, errors=errors)
+
+
+def _record_walk_in(
+    *, actor: Any, activity: Any, user_id: str | None = None, attended: bool
+) -> Any:
+    # The API's JoinSchema lets a citizen leave user_id out (themselves); an official names one.
+    if user_id is None:
+        raise ValidationFailed("Required.", fields={"user_id": ["Required."]})
+    return services.record_participation(
+        actor=actor, activity=activity, user_id=user_id, attended=attended
+    )

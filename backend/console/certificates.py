@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import marshmallow as ma
@@ -17,9 +18,8 @@ from backend.certification.schemas import (
 )
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
-from backend.errors import DomainError
 from backend.identity.services import get_user_for
 
 
@@ -55,15 +55,18 @@ def certificates() -> Any:
 def certificate_issue() -> Any:
     """Issue a certificate to a citizen (on the criteria, or as a nomination where allowed)."""
     actor = current_user()
-    data, errors = load_form(CertificateIssueSchema())
-    if data is not None:
-        try:
-            user = get_user_for(viewer=actor, user_id=data.pop("user_id"))
-            services.issue_certificate(user=user, actor=actor, **data)
-            return done("console.certificates")
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _certificates_page(422, errors=errors)
+    saved, errors = submit(
+        CertificateIssueSchema(),
+        partial(_issue, actor=actor),
+        lambda _: done("console.certificates"),
+    )
+    return saved or _certificates_page(422, errors=errors)
+
+
+def _issue(*, actor: Any, user_id: str, **data: Any) -> Any:
+    # The citizen is looked up as the API view does (scoped to what the official may see).
+    user = get_user_for(viewer=actor, user_id=user_id)
+    return services.issue_certificate(user=user, actor=actor, **data)
 
 
 @bp.route("/certification-criteria/<criteria_id>", methods=["POST"])
@@ -73,11 +76,10 @@ def criteria_update(criteria_id: str) -> Any:
     actor = current_user()
     criteria = services.get_criteria(viewer=actor, criteria_id=criteria_id)
     flags = {name: request.form.get(name) == "1" for name in ("auto_issue", "is_active")}
-    data, errors = load_form(CertificationCriteriaUpdateSchema(), **flags)
-    if data is not None:
-        try:
-            services.update_criteria(actor=actor, criteria=criteria, **data)
-            return done("console.certificates")
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _certificates_page(422, errors=errors)
+    saved, errors = submit(
+        CertificationCriteriaUpdateSchema(),
+        partial(services.update_criteria, actor=actor, criteria=criteria),
+        lambda _: done("console.certificates"),
+        **flags,
+    )
+    return saved or _certificates_page(422, errors=errors)

@@ -4,6 +4,7 @@ appointment letters."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import marshmallow as ma
@@ -21,9 +22,8 @@ from backend.committees.schemas import (
 )
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
-from backend.errors import DomainError
 
 #: "Terms ending soon": active terms whose last day is within this many days.
 ENDING_SOON_DAYS = 60
@@ -45,14 +45,12 @@ def committees() -> Any:
 @mirrors(api.create_committee)
 def committee_new() -> Any:
     """Create a committee with its seats and term length."""
-    data, errors = load_form(CommitteeCreateSchema())
-    if data is not None:
-        try:
-            committee = services.create_committee(actor=current_user(), **data)
-            return done("console.committee", committee_id=committee.id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _committees_page(422, errors=errors)
+    saved, errors = submit(
+        CommitteeCreateSchema(),
+        partial(services.create_committee, actor=current_user()),
+        lambda committee: done("console.committee", committee_id=committee.id),
+    )
+    return saved or _committees_page(422, errors=errors)
 
 
 def _committee_page(committee_id: str, status: int = 200, **context: Any) -> Any:
@@ -99,14 +97,12 @@ def committee_appoint(committee_id: str) -> Any:
     """Appoint a citizen for a term (seats, overlaps and certificates are the service's)."""
     actor = current_user()
     committee = services.get_committee(viewer=actor, committee_id=committee_id)
-    data, errors = load_form(AppointmentCreateSchema())
-    if data is not None:
-        try:
-            services.appoint_member(actor=actor, committee=committee, **data)
-            return done("console.committee", committee_id=committee_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _committee_page(committee_id, 422, errors=errors)
+    saved, errors = submit(
+        AppointmentCreateSchema(),
+        partial(services.appoint_member, actor=actor, committee=committee),
+        lambda _: done("console.committee", committee_id=committee_id),
+    )
+    return saved or _committee_page(committee_id, 422, errors=errors)
 
 
 @bp.route("/appointments/<appointment_id>/dismiss", methods=["POST"])
@@ -115,14 +111,12 @@ def appointment_dismiss(appointment_id: str) -> Any:
     """Dismiss a member with a reason."""
     actor = current_user()
     appointment = services.get_appointment(viewer=actor, appointment_id=appointment_id)
-    data, errors = load_form(AppointmentDismissSchema())
-    if data is not None:
-        try:
-            services.dismiss_appointment(actor=actor, appointment=appointment, **data)
-            return done("console.committee", committee_id=appointment.committee_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _committee_page(appointment.committee_id, 422, errors=errors)
+    saved, errors = submit(
+        AppointmentDismissSchema(),
+        partial(services.dismiss_appointment, actor=actor, appointment=appointment),
+        lambda _: done("console.committee", committee_id=appointment.committee_id),
+    )
+    return saved or _committee_page(appointment.committee_id, 422, errors=errors)
 
 
 @bp.route("/appointments/<appointment_id>/letter")

@@ -22,7 +22,7 @@ from backend.committees.schemas import (
 )
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form, submit
+from backend.console.forms import domain_errors, submit
 from backend.console.pages import done, page, page_args
 from backend.errors import DomainError
 from backend.extensions import db
@@ -103,14 +103,12 @@ def meeting_cancel(meeting_id: str) -> Any:
     """Cancel the meeting with a reason (registrants and members are told)."""
     actor = current_user()
     meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
-    data, errors = load_form(MeetingCancelSchema())
-    if data is not None:
-        try:
-            services.cancel_meeting(actor=actor, meeting=meeting, **data)
-            return done("console.meeting", meeting_id=meeting_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _meeting_page(meeting_id, 422, errors=errors)
+    saved, errors = submit(
+        MeetingCancelSchema(),
+        partial(services.cancel_meeting, actor=actor, meeting=meeting),
+        lambda _: done("console.meeting", meeting_id=meeting_id),
+    )
+    return saved or _meeting_page(meeting_id, 422, errors=errors)
 
 
 @bp.route("/meetings/<meeting_id>/remind", methods=["POST"])
@@ -188,12 +186,14 @@ def meeting_check_in(meeting_id: str) -> Any:
     ticked = db.session.get(Registration, registration_id) if registration_id else None
     extra = {"ticket": tickets.make_ticket(ticked) if ticked else registration_id}
     extra = extra if registration_id else {}
-    data, errors = load_form(CheckInSchema(), **extra)
-    if data is not None:
-        try:
-            result = services.check_in(actor=actor, meeting=meeting, **data)
-            checked = "again" if result.already_checked_in else result.registration.id
-            return done("console.meeting_door", meeting_id=meeting_id, checked=checked)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _door_page(meeting_id, 422, errors=errors)
+    saved, errors = submit(
+        CheckInSchema(),
+        partial(services.check_in, actor=actor, meeting=meeting),
+        lambda result: done(
+            "console.meeting_door",
+            meeting_id=meeting_id,
+            checked="again" if result.already_checked_in else result.registration.id,
+        ),
+        **extra,
+    )
+    return saved or _door_page(meeting_id, 422, errors=errors)

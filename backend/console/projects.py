@@ -12,9 +12,8 @@ from flask import request
 from backend.api import participation as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form, submit
+from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
-from backend.errors import DomainError
 from backend.participation import services
 from backend.participation.models import (
     ProjectField,
@@ -133,14 +132,15 @@ def _stage_write(project_id: str, stage: str, schema: Any, write: Any) -> Any:
     actor = current_user()
     row = services.get_stage(viewer=actor, project_id=project_id, stage=stage)
     extra = {"mode": None} if schema is ModeOverrideSchema and not request.form.get("mode") else {}
-    data, errors = load_form(schema(), **extra)
-    if data is not None:
-        try:
-            write(actor=actor, stage=row, **data)
-            return done("console.project", project_id=project_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _project_page(project_id, 422, errors={"stage_form": errors, "stage": row.stage.value})
+    saved, errors = submit(
+        schema(),
+        partial(write, actor=actor, stage=row),
+        lambda _: done("console.project", project_id=project_id),
+        **extra,
+    )
+    return saved or _project_page(
+        project_id, 422, errors={"stage_form": errors, "stage": row.stage.value}
+    )
 
 
 @bp.route("/projects/<project_id>/stages/<stage>", methods=["POST"])
@@ -163,11 +163,9 @@ def government_work(project_id: str) -> Any:
     """Log what the administration did alone in a stage."""
     actor = current_user()
     project = services.get_project(viewer=actor, project_id=project_id)
-    data, errors = load_form(GovernmentWorkCreateSchema())
-    if data is not None:
-        try:
-            services.log_government_work(actor=actor, project=project, **data)
-            return done("console.project", project_id=project_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _project_page(project_id, 422, errors={"work": errors})
+    saved, errors = submit(
+        GovernmentWorkCreateSchema(),
+        partial(services.log_government_work, actor=actor, project=project),
+        lambda _: done("console.project", project_id=project_id),
+    )
+    return saved or _project_page(project_id, 422, errors={"work": errors})

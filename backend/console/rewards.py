@@ -1,7 +1,9 @@
-"""Rewards (officials; the ministry reads): rules, budgets with what is left, the ledger."""
+"""Rewards (officials; the ministry reads): rules, budgets with what is left, the ledger; an
+official adds and edits rules and budgets with the API's schemas and services."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import request
@@ -9,9 +11,8 @@ from flask import request
 from backend.api import rewards as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
-from backend.errors import DomainError
 from backend.participation.models import ActivityKind, Stage
 from backend.rewards import services
 from backend.rewards.models import (
@@ -20,7 +21,12 @@ from backend.rewards.models import (
     CapPeriod,
     Incentive,
 )
-from backend.rewards.schemas import BudgetCreateSchema, RewardRuleCreateSchema
+from backend.rewards.schemas import (
+    BudgetCreateSchema,
+    BudgetUpdateSchema,
+    RewardRuleCreateSchema,
+    RewardRuleUpdateSchema,
+)
 
 
 def _rewards_page(status: int = 200, **context: Any) -> Any:
@@ -49,14 +55,10 @@ def rewards() -> Any:
 
 
 def _create(schema: Any, write: Any) -> Any:
-    data, errors = load_form(schema())
-    if data is not None:
-        try:
-            write(actor=current_user(), **data)
-            return done("console.rewards")
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _rewards_page(422, errors=errors)
+    saved, errors = submit(
+        schema(), partial(write, actor=current_user()), lambda _: done("console.rewards")
+    )
+    return saved or _rewards_page(422, errors=errors)
 
 
 @bp.route("/rewards/rules", methods=["POST"])
@@ -71,3 +73,63 @@ def reward_rule_new() -> Any:
 def budget_new() -> Any:
     """Add a budget for a monetary incentive."""
     return _create(BudgetCreateSchema, services.create_budget)
+
+
+def _rule_form_extra() -> dict[str, Any]:
+    # A checkbox sends nothing when cleared, and a blank cap means "no cap" (null in the API),
+    # not "unchanged": the edit form always shows every field.
+    extra: dict[str, Any] = {"is_active": bool(request.form.get("is_active"))}
+    for name in ("cap_amount", "cap_period"):
+        if not request.form.get(name, "").strip():
+            extra[name] = None
+    return extra
+
+
+@bp.route("/rewards/rules/<rule_id>/edit", methods=["GET", "POST"])
+@mirrors(api.update_reward_rule)
+def reward_rule_edit(rule_id: str) -> Any:
+    """Change a rule's name, amounts or cap, or switch it off (grants already made stay)."""
+    actor = current_user()
+    rule = services.get_rule(viewer=actor, rule_id=rule_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        saved, errors = submit(
+            RewardRuleUpdateSchema(),
+            partial(services.update_rule, actor=actor, rule=rule),
+            lambda _: done("console.rewards"),
+            **_rule_form_extra(),
+        )
+        if saved:
+            return saved
+    return page(
+        "reward_rule_form.html",
+        422 if errors else 200,
+        rule=rule,
+        periods=list(CapPeriod),
+        form=request.form if request.method == "POST" else None,
+        errors=errors,
+    )
+
+
+@bp.route("/rewards/budgets/<budget_id>/edit", methods=["GET", "POST"])
+@mirrors(api.update_budget)
+def budget_edit(budget_id: str) -> Any:
+    """Rename a budget or change its total (never below what was already granted)."""
+    actor = current_user()
+    budget = services.get_budget(viewer=actor, budget_id=budget_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        saved, errors = submit(
+            BudgetUpdateSchema(),
+            partial(services.update_budget, actor=actor, budget=budget),
+            lambda _: done("console.rewards"),
+        )
+        if saved:
+            return saved
+    return page(
+        "budget_form.html",
+        422 if errors else 200,
+        budget=budget,
+        form=request.form if request.method == "POST" else None,
+        errors=errors,
+    )

@@ -3,13 +3,10 @@ sign-in sheet (CSV), previewed row by row before anything is written."""
 
 from __future__ import annotations
 
-import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response, current_app, request
 from PIL import Image, ImageDraw, ImageFont
 
@@ -17,124 +14,71 @@ from backend.api import participation as api
 from backend.clock import SEOUL
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.i18n import error_text, label, t
-from backend.console.pages import done, page
-from backend.errors import DomainError
+from backend.console.i18n import label, t
+from backend.console.jobs import job_answer, new_job_token, request_key, row_error
+from backend.console.pages import page
 from backend.extensions import db
-from backend.identity.models import User
-from backend.identity.services import normalize_email, normalize_phone
+from backend.jobs import services as jobs
+from backend.jobs.models import JobKind
 from backend.participation import services
+from backend.participation.sheets import SheetRow, read_rows, record_sheet_row
 
 #: Biggest sign-in sheet accepted (a venue's paper list, not a bulk migration).
 MAX_CSV_BYTES = 256 * 1024
-MAX_CSV_ROWS = 1000
-_TRUE = {"1", "y", "yes", "true", "o", "출석", "예"}
 
 
-@dataclass
-class SheetRow:
-    """One line of the paper sheet and what recording it would do."""
-
-    line: int
-    who: str
-    attended: bool
-    user_id: str | None = None
-    name: str = ""
-    error: str | None = None
-
-
-def _read_rows(text: str) -> list[SheetRow]:
-    """The CSV's rows: `user_id`, `email` or `phone` names the citizen; `attended` optional."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    rows = []
-    for line, record in enumerate(reader, start=2):
-        if line - 1 > MAX_CSV_ROWS:
-            break
-        record = {(k or "").strip().lower(): (v or "").strip() for k, v in record.items()}
-        who = record.get("user_id") or record.get("email") or record.get("phone") or ""
-        attended = record.get("attended", "1").lower() in _TRUE
-        rows.append(SheetRow(line=line, who=who, attended=attended))
-    return rows
-
-
-def find_user(who: str) -> tuple[str, str] | None:
-    """(id, name) of the account an id, e-mail or phone names; None when there is none.
-
-    Only finds an id: whether the citizen may be recorded here is the service's decision.
-    """
-    if "@" in who:
-        condition = User.email == normalize_email(who)
-    elif who.replace("-", "").replace("+", "").replace(" ", "").isdigit():
-        condition = User.phone == normalize_phone(who)
-    else:
-        condition = User.id == who
-    found = db.session.execute(
-        sa.select(User.id, User.display_name).where(condition, User.deleted_at.is_(None))
-    ).first()
-    return None if found is None else (found[0], found[1])
-
-
-def _resolve(row: SheetRow) -> None:
-    if not row.who:
-        row.error = t("sheet.no_citizen")
-        return
-    found = find_user(row.who)
-    if found is None:
-        row.error = error_text("user_not_found", "No such citizen in this municipality.")
-        return
-    row.user_id, row.name = found
-
-
-def _run(activity: Any, rows: list[SheetRow], *, keep: bool) -> None:
-    """Record each row through the service, each in its own savepoint; keep=False undoes all."""
+def _preview(activity: Any, rows: list[SheetRow]) -> None:
+    """Record every row and undo each (the same path as the import), to show its outcome."""
     actor = current_user()
     for row in rows:
-        _resolve(row)
-        if row.error:
-            continue
-        savepoint = db.session.begin_nested()
-        try:
-            services.record_participation(
-                actor=actor, activity=activity, user_id=row.user_id, attended=row.attended
-            )
-        except DomainError as error:
-            row.error = error_text(error.code, error.message)
-            savepoint.rollback()
-            continue
-        if keep:
-            savepoint.commit()
-        else:
-            savepoint.rollback()
+        record_sheet_row(actor=actor, activity=activity, row=row, keep=False)
+
+
+def _import_page(activity: Any, status: int = 200, **context: Any) -> Response:
+    context.setdefault("rows", None)
+    context.setdefault("text", "")
+    return page(
+        "activity_import.html",
+        status,
+        activity=activity,
+        row_error=row_error,
+        job_token=new_job_token(),
+        **context,
+    )
 
 
 @bp.route("/activities/<activity_id>/import", methods=["GET", "POST"])
 @mirrors(api.join_activity)
 def activity_import(activity_id: str) -> Any:
-    """Upload a filled-in sign-in sheet: preview every row's outcome, then import the good ones."""
+    """Upload a filled-in sign-in sheet: preview every row's outcome, then import the good ones
+    (a job: at once when small, else by the worker with a progress page)."""
     actor = current_user()
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
     if request.method == "GET":
-        return page("activity_import.html", activity=activity, rows=None, text="")
+        return _import_page(activity)
     upload = request.files.get("sheet")
     raw = upload.read(MAX_CSV_BYTES + 1) if upload else request.form.get("text", "").encode()
     if len(raw) > MAX_CSV_BYTES:
-        errors = {"_message": [t("sheet.too_big")]}
-        return page(
-            "activity_import.html", 422, activity=activity, rows=None, text="", errors=errors
-        )
+        return _import_page(activity, 422, errors={"_message": [t("sheet.too_big")]})
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("cp949", errors="replace")  # Korean Excel's CSV
-    rows = _read_rows(text)
-    keep = request.form.get("step") == "import"
-    _run(activity, rows, keep=keep)
-    if keep:
-        written = sum(1 for row in rows if row.error is None)
-        return done("console.activity", activity_id=activity.id, imported=written)
+    rows = read_rows(text)
+    if request.form.get("step") == "import":
+        job = jobs.start_job(
+            actor=actor,
+            kind=JobKind.SHEET_IMPORT,
+            activity=activity,
+            items=[row.as_item() for row in rows],
+            request_key=request_key(),
+        )
+        # The refused rows were in the preview: a finished import goes back to the activity.
+        return job_answer(job, refusals_seen=True, imported=job.done - job.failed)
+    _preview(activity, rows)
     db.session.rollback()  # the preview writes nothing, whatever the answer's status
     good = sum(1 for row in rows if row.error is None)
-    return page("activity_import.html", activity=activity, rows=rows, text=text, good=good)
+    return _import_page(activity, rows=rows, text=text, good=good)
 
 
 def _font(size: int) -> ImageFont.ImageFont:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import request
@@ -9,9 +10,8 @@ from flask import request
 from backend.api import participation as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, load_form
+from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
-from backend.errors import DomainError
 from backend.participation import services
 from backend.participation.schemas import SurveyCreateSchema
 
@@ -47,14 +47,12 @@ def survey_new(project_id: str) -> Any:
     """Open the survey of the project, or of one of its activities."""
     actor = current_user()
     project = services.get_project(viewer=actor, project_id=project_id)
-    data, errors = load_form(SurveyCreateSchema())
-    if data is not None:
-        try:
-            services.create_survey(actor=actor, project=project, **data)
-            return done("console.surveys", project_id=project_id)
-        except DomainError as error:
-            errors = domain_errors(error)
-    return _surveys_page(project_id, 422, errors=errors)
+    saved, errors = submit(
+        SurveyCreateSchema(),
+        partial(services.create_survey, actor=actor, project=project),
+        lambda _: done("console.surveys", project_id=project_id),
+    )
+    return saved or _surveys_page(project_id, 422, errors=errors)
 
 
 @bp.route("/surveys/<survey_id>")

@@ -27,4 +27,25 @@
       });
     });
   }
+  // A running job's page follows its progress, and reloads for the report when it ends.
+  var job = document.querySelector("[data-job-status]");
+  if (job && job.getAttribute("data-job-finished") !== "yes") {
+    var bar = document.getElementById("job-progress");
+    var every = parseInt(job.getAttribute("data-poll-ms"), 10) || 2000;
+    var poll = function () {
+      fetch(job.getAttribute("data-job-status"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (d) {
+          if (!d) { window.setTimeout(poll, every); return; }
+          bar.max = d.total || 1;
+          bar.value = d.total ? d.done : 1;
+          bar.textContent = d.percent + "%";
+          job.querySelector("[data-job-done]").textContent = d.done;
+          job.querySelector("[data-job-failed]").textContent = d.failed;
+          if (d.finished) { window.location.reload(); } else { window.setTimeout(poll, every); }
+        })
+        .catch(function () { window.setTimeout(poll, every); });
+    };
+    window.setTimeout(poll, every);
+  }
 })();
