@@ -67,7 +67,8 @@ def error_response(
     return response
 
 
-def _status_of(error: domain.DomainError) -> int:
+def status_of(error: domain.DomainError) -> int:
+    """The HTTP status of a refusal (the one table, `STATUS_BY_ERROR`)."""
     for error_class, status in STATUS_BY_ERROR:
         if isinstance(error, error_class):
             return status
@@ -79,7 +80,7 @@ def handle_domain_error(error: domain.DomainError) -> Response:
     headers = {}
     if isinstance(error, domain.RateLimited):
         headers["Retry-After"] = str(error.retry_after)
-    return error_response(_status_of(error), error.code, error.message, error.fields, headers)
+    return error_response(status_of(error), error.code, error.message, error.fields, headers)
 
 
 def flatten_field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -21,6 +21,8 @@ from backend.idempotency.services import find_replay, request_fingerprint, store
 IDEMPOTENT_METHODS = frozenset({"POST"})
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What the hooks and views note on `g` for this request's commit.
+_REQUEST_MARKS = ("idempotency", "idempotency_replayed", "access_recorded")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -48,6 +50,10 @@ def _caller_scope() -> str:
 
 def check_idempotency_key() -> Response | None:
     """Before the view: replay a stored answer, refuse a reused key, or note the key."""
+    # `g` belongs to the app context, which outlives a request when one was pushed before it
+    # (tests, commands): this request's marks start clean, never a previous request's.
+    for mark in _REQUEST_MARKS:
+        g.pop(mark, None)
     key = request.headers.get("Idempotency-Key")
     if request.method not in IDEMPOTENT_METHODS or key is None:
         return None

@@ -12,11 +12,13 @@ import qrcode.image.svg
 from flask import Response, request
 
 from backend.api import participation as api
+from backend.api.access_log import user_ids
 from backend.console import bp
 from backend.console.auth import current_user, may_open, mirrors
 from backend.console.forms import submit
 from backend.console.jobs import job_answer, new_job_token, request_key
 from backend.console.pages import done, page, page_args
+from backend.console.privacy import log_access
 from backend.errors import ValidationFailed
 from backend.jobs import services as jobs
 from backend.jobs.models import ConsoleJob, JobKind
@@ -32,6 +34,7 @@ from backend.participation.schemas import (
     RejectSchema,
 )
 from backend.participation.sheets import find_user
+from backend.privacy.models import AccessAction
 
 CHOICES = {
     "stages": list(Stage),
@@ -107,6 +110,13 @@ def _activity_page(activity_id: str, status: int = 200, **context: Any) -> Respo
             args = {}
         args.update(page_args(limit=100))
         participants = services.list_activity_participations(activity=activity, **args)
+        # The same record as the API's participant list writes.
+        log_access(
+            AccessAction.VIEW,
+            "activity.participations",
+            user_ids(participants.items),
+            resource_id=activity.id,
+        )
     # Jobs still running here are linked from the page (officials: those who may open a job).
     running = (
         jobs.unfinished_jobs(viewer=viewer, activity=activity) if may_open("console.job") else []

@@ -31,6 +31,7 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import HTTPException
 
+from backend.api.errors import status_of
 from backend.console import bp
 from backend.console.i18n import LANG_COOKIE, current_language, error_text, label, t
 from backend.errors import DomainError, NotFound, PermissionDenied
@@ -192,7 +193,8 @@ def domain_error_page(error: DomainError) -> Response:
     if isinstance(error, PermissionDenied):
         text = t("auth.staff_only") if error.code == "console_staff_only" else t("error.forbidden")
         return _error_page(403, text)
-    return _error_page(409, error_text(error.code, error.message))
+    # Any other refusal keeps the API's status for it (422 for input, 409 for a state, ...).
+    return _error_page(status_of(error), error_text(error.code, error.message))
 
 
 @bp.errorhandler(HTTPException)

@@ -11,6 +11,7 @@ import marshmallow as ma
 from flask import Response, request
 
 from backend.api import committees as api
+from backend.api.access_log import user_ids
 from backend.clock import seoul_today
 from backend.committees import services
 from backend.committees.models import AppointmentRole, AppointmentStatus
@@ -24,6 +25,8 @@ from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import submit
 from backend.console.pages import done, page, page_args
+from backend.console.privacy import log_access
+from backend.privacy.models import AccessAction
 
 #: "Terms ending soon": active terms whose last day is within this many days.
 ENDING_SOON_DAYS = 60
@@ -68,6 +71,13 @@ def _committee_page(committee_id: str, status: int = 200, **context: Any) -> Any
         viewer=viewer, committee=committee, status=AppointmentStatus.ACTIVE, limit=100, cursor=None
     ).items
     soon = today + timedelta(days=ENDING_SOON_DAYS)
+    # The same record as the API's appointment list writes.
+    log_access(
+        AccessAction.VIEW,
+        "committee.appointments",
+        user_ids([*appointments.items, *active]),
+        resource_id=committee.id,
+    )
     return page(
         "committee.html",
         status,

@@ -36,6 +36,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sheet.title": ("출석부", "Attendance sheet"),
     "sheet.signature": ("서명", "Signature"),
     "sheet.print": ("출석부 인쇄 (PDF)", "Print the attendance sheet (PDF)"),
+    "sheet.reason": ("출력 사유 (개인정보 접속기록)", "Reason for printing (access record)"),
+    "sheet.default_reason": ("현장 출석 확인 서명", "Sign-in at the venue"),
     "sheet.import": ("종이 출석부 가져오기 (CSV)", "Import a paper sign-in sheet (CSV)"),
     "sheet.file": (
         "CSV 파일 (열: user_id 또는 email 또는 phone, attended)",

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 
 from backend.api import meetings as api
+from backend.api.access_log import user_ids
 from backend.committees import services, tickets
 from backend.committees.models import MeetingStatus, Registration, RegistrationStatus
 from backend.committees.schemas import (
@@ -24,10 +25,12 @@ from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.forms import domain_errors, submit
 from backend.console.pages import done, page, page_args
+from backend.console.privacy import log_access
 from backend.errors import DomainError
 from backend.extensions import db
 from backend.ids import is_valid_id
 from backend.participation.models import Stage
+from backend.privacy.models import AccessAction
 
 
 @bp.route("/meetings")
@@ -67,6 +70,13 @@ def meeting_new() -> Any:
     )
 
 
+def _record_view(meeting_id: str, registrations: list[Any]) -> None:
+    # The same record as the API's registration list writes.
+    log_access(
+        AccessAction.VIEW, "meeting.registrations", user_ids(registrations), resource_id=meeting_id
+    )
+
+
 def _meeting_page(meeting_id: str, status: int = 200, **context: Any) -> Any:
     viewer = current_user()
     meeting = services.get_meeting(viewer=viewer, meeting_id=meeting_id)
@@ -77,6 +87,7 @@ def _meeting_page(meeting_id: str, status: int = 200, **context: Any) -> Any:
         args = {}
     args.update(page_args(limit=100))
     registrations = services.list_meeting_registrations(viewer=viewer, meeting=meeting, **args)
+    _record_view(meeting.id, registrations.items)
     return page(
         "meeting.html",
         status,
@@ -147,6 +158,7 @@ def _door_page(meeting_id: str, status: int = 200, **context: Any) -> Any:
         status=RegistrationStatus.CONFIRMED,
         **page_args(limit=100),
     )
+    _record_view(meeting.id, registrations.items)
     return page(
         "meeting_door.html",
         status,

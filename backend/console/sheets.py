@@ -11,17 +11,20 @@ from flask import Response, current_app, request
 from PIL import Image, ImageDraw, ImageFont
 
 from backend.api import participation as api
+from backend.api.access_log import user_ids
 from backend.clock import SEOUL
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
 from backend.console.i18n import label, t
 from backend.console.jobs import job_answer, new_job_token, request_key, row_error
 from backend.console.pages import page
+from backend.console.privacy import log_access
 from backend.extensions import db
 from backend.jobs import services as jobs
 from backend.jobs.models import JobKind
 from backend.participation import services
 from backend.participation.sheets import SheetRow, read_rows, record_sheet_row
+from backend.privacy.models import AccessAction
 
 #: Biggest sign-in sheet accepted (a venue's paper list, not a bulk migration).
 MAX_CSV_BYTES = 256 * 1024
@@ -151,6 +154,15 @@ def activity_sheet(activity_id: str) -> Any:
         if cursor is None or len(participants) > 2000:
             break
     participants.sort(key=lambda p: p.user.display_name)
+    # A printed list of names is a download of personal data: recorded with its reason, refused
+    # without one (the sheet shows full names on purpose: people find and sign their own line).
+    log_access(
+        AccessAction.EXPORT,
+        "activity.sheet",
+        user_ids(participants),
+        resource_id=activity.id,
+        reason=request.args.get("reason"),
+    )
     pdf = attendance_sheet_pdf(activity, participants, blank_rows=10)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="attendance-{activity.id}.pdf"'

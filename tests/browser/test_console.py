@@ -242,7 +242,7 @@ def test_every_other_page_passes_axe(tablet_page, live_server):
     _scan(page, activity_path)
     _scan(page, f"{activity_path}/edit")
     _scan(page, f"{activity_path}/import")
-    sheet = page.request.get(f"{activity_path}/sheet.pdf")
+    sheet = page.request.get(f"{activity_path}/sheet.pdf?reason=현장 출석 확인")
     assert sheet.ok and sheet.body().startswith(b"%PDF")
     _scan(page, "/console/committees")
     page.locator("table a").first.click()

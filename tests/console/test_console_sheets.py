@@ -65,7 +65,10 @@ def test_the_attendance_sheet_is_a_pdf_with_a_page_per_thirty_rows(
     for _ in range(25):
         services.join_activity(actor=create_user(Role.CITIZEN), activity=activity)
     db.session.commit()
-    answer = console_login(official).get(f"/console/activities/{activity.id}/sheet.pdf")
+    client = console_login(official)
+    refused = client.get(f"/console/activities/{activity.id}/sheet.pdf")
+    assert refused.status_code == 422  # a printed list of names needs a reason
+    answer = client.get(f"/console/activities/{activity.id}/sheet.pdf?reason=현장 출석 확인")
     assert answer.mimetype == "application/pdf"
     assert answer.data.startswith(b"%PDF")
     # 25 registrants and 10 blank rows for walk-ins: two pages of 30 rows.
@@ -86,3 +89,28 @@ def test_a_walk_in_is_found_by_phone_and_recorded_as_attended(
     assert answer.status_code == 303, answer.get_data(as_text=True)[:1500]
     row = db.session.execute(sa.select(Participation.user_id, Participation.status)).one()
     assert tuple(row) == (citizen.id, ParticipationStatus.ATTENDED)
+
+
+def test_the_console_records_who_saw_which_citizens(
+    app, create_user, create_activity, console_login
+):
+    """Participant list and printed sheet write the API's access records (the sheet with why)."""
+    from backend.privacy.models import AccessAction, AccessRecord
+
+    official = create_user(Role.OFFICIAL)
+    activity = create_activity()
+    services.join_activity(actor=create_user(Role.CITIZEN), activity=activity)
+    db.session.commit()
+    client = console_login(official)
+    assert client.get(f"/console/activities/{activity.id}").status_code == 200
+    assert (
+        client.get(f"/console/activities/{activity.id}/sheet.pdf?reason=출석 확인").status_code
+        == 200
+    )
+    records = db.session.scalars(
+        sa.select(AccessRecord).where(AccessRecord.resource_id == activity.id)
+    ).all()
+    assert {(r.resource, r.action, r.reason, r.subject_count) for r in records} == {
+        ("activity.participations", AccessAction.VIEW, None, 1),
+        ("activity.sheet", AccessAction.EXPORT, "출석 확인", 1),
+    }
