@@ -126,6 +126,7 @@ def _prepare() -> None:
     from flask_migrate import upgrade
 
     from backend import create_app
+    from backend.certification.issue_number import new_issue_number
     from backend.certification.models import (
         Certificate,
         CertificateSigningKey,
@@ -133,7 +134,6 @@ def _prepare() -> None:
         IssueReason,
         KeyStatus,
     )
-    from backend.certification.issue_number import new_issue_number
     from backend.certification.qr import render_png
     from backend.extensions import db
     from backend.identity.models import AuthSession, Municipality, User
