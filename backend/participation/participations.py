@@ -70,10 +70,20 @@ def _move(participation: Participation, target: ParticipationStatus) -> None:
 
 
 def _new_participation(
-    activity: Activity, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
+    activity: Activity,
+    user_id: str,
+    *,
+    recorded_by: str | None,
+    status: ParticipationStatus,
+    decided: Mapping[str, Any] | None = None,
 ) -> Participation:
-    """Insert a participation (one Core INSERT, the hot path of recording) and attach it."""
+    """Insert a participation (one Core INSERT, the hot path of recording) and attach it.
+
+    `decided` sets the decision's columns (status, hours, decided_at, decided_by) in the same
+    INSERT, for a participation confirmed as it is made (a meeting's attendance).
+    """
     row = participation_row(activity, user_id, recorded_by=recorded_by, status=status)
+    row.update(decided or {})
     db.session.execute(INSERT_PARTICIPATION, row)
     participation = Participation(**row)
     # Known to the session as the stored row, without a unit-of-work INSERT.
