@@ -154,7 +154,8 @@ def register(meeting_id: str) -> Any:
     `already_registered` for a second live registration.
     """
     actor = current_caller()
-    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
+    # The answer shows the meeting without its seat counts: they are not read.
+    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id, with_seats=False)
     return services.register_for_meeting(actor=actor, meeting=meeting)
 
 

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from backend import events
 from backend.clock import seoul_today, utcnow
 from backend.committees import shared, tickets
-from backend.committees.meetings import _fits, _promote_waitlisted, _publish_registration, _seat_use
+from backend.committees.meetings import (
+    _fits,
+    _promote_waitlisted,
+    _publish_registration,
+    _seat_use,
+    _seat_use_and_live,
+)
 from backend.committees.models import (
     Appointment,
     Meeting,
@@ -75,14 +81,9 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
     _check_registration_open(meeting, now)
     if now < meeting.priority_opens_at:
         raise RuleViolation("Registration has not opened yet.", code="registration_not_open")
-    already = db.session.scalar(
-        sa.select(Registration.id).where(
-            Registration.meeting_id == meeting.id,
-            Registration.user_id == actor.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    )
-    if already is not None:
+    # The seats taken and the caller's own live registration, in one read under the lock.
+    confirmed, others, already = _seat_use_and_live(meeting.id, user_id=actor.id)
+    if already:
         raise Conflict("You are already registered for this meeting.", code="already_registered")
     tier = priority_tier(meeting=meeting, user_id=actor.id)
     if now < meeting.general_opens_at and tier == PriorityTier.GENERAL:
@@ -90,7 +91,6 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
             "Only committee members and certified model citizens may register now.",
             code="registration_priority_only",
         )
-    confirmed, others = _seat_use(meeting.id)
     fits = _fits(meeting, tier, confirmed, others)
     registration = Registration(
         meeting=meeting,
