@@ -527,3 +527,129 @@ def create_register_app() -> Callable:
 def create_check_in_app() -> Callable:
     """A ticket's first scan at the door."""
     return _serve(re.compile(rf"^/api/v1/meetings/{_ID}/check-in$"), _check_in)
+
+
+# ---- the framework's floor --------------------------------------------------------------------
+
+
+class _CoreDatabase(_Database):
+    """The same statements through a SQLAlchemy Core connection (text, bound parameters)."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self.sa = sa
+        self.sqlite = url.startswith("sqlite")
+        if self.sqlite:
+            # Autocommit reads and an explicit writer's turn, as the raw app (and the app) do.
+            self.engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(connection: Any, _record: Any) -> None:
+                for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+                    connection.execute(f"PRAGMA {pragma}")
+
+            self.begin_write = "BEGIN IMMEDIATE"
+        else:
+            self.engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg2://"))
+            self.begin_write = None
+        self.texts: dict[str, Any] = {}
+        self.statements = 0
+
+    def _text(self, text: str) -> Any:
+        statement = self.texts.get(text)
+        if statement is None:
+            parts = text.split("?")
+            named = "".join(f"{p}:p{i}" for i, p in enumerate(parts[:-1])) + parts[-1]
+            statement = self.texts[text] = self.sa.text(named)
+        return statement
+
+    def one(self, cursor: Any, text: str, params: tuple) -> tuple | None:
+        self.statements += 1
+        row = cursor.execute(self._text(text), {f"p{i}": v for i, v in enumerate(params)})
+        return row.first() if row.returns_rows else None
+
+    def run(self, cursor: Any, text: str, params: tuple) -> int:
+        self.statements += 1
+        return cursor.execute(self._text(text), {f"p{i}": v for i, v in enumerate(params)}).rowcount
+
+    def begin(self, cursor: Any) -> None:
+        if self.begin_write:
+            cursor.exec_driver_sql(self.begin_write)
+
+
+def create_flask_core_record_app() -> Any:
+    """The framework's floor for an official's record: bare Flask (no extension, no hooks) and
+    SQLAlchemy Core running the raw app's statements (``_record``) on a pooled connection.
+    Compared with ``create_record_app`` it shows what Flask and SQLAlchemy Core alone cost
+    for the same work (scenario ``record-flask-core-floor``)."""
+    from flask import Flask, Response, request
+
+    secret = os.environ["SECRET_KEY"]
+    db = _CoreDatabase(os.environ["BENCH_LIMIT_DATABASE_URL"])
+    verified: dict[str, dict[str, Any]] = {}
+    app = Flask(__name__)
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    @app.post("/api/v1/activities/<activity_id>/participations")
+    def record(activity_id: str) -> Any:
+        raw = request.get_data()
+        body = request.get_json()
+        token = request.headers.get("Authorization", "").split()[-1]
+        claims = verified.get(token)
+        if claims is None:
+            claims = verified[token] = jwt.decode(token, secret, algorithms=["HS256"])
+        key = request.headers.get("Idempotency-Key")
+        with db.engine.connect() as connection:
+            try:
+                caller = db.one(
+                    connection,
+                    "SELECT u.role, u.municipality_id, u.is_active, u.deleted_at, s.revoked_at, "
+                    "s.expires_at FROM auth_sessions s JOIN users u ON u.id = s.user_id "
+                    "WHERE s.id = ? AND u.id = ?",
+                    (claims["sid"], claims["sub"]),
+                )
+                if caller is None or caller[4] is not None:
+                    raise _Refused("401 Unauthorized", "token")
+                scope = f"user:{claims['sub']}"
+                if key and db.one(
+                    connection,
+                    "SELECT id FROM idempotency_records WHERE scope = ? AND key = ?",
+                    (scope, key),
+                ):
+                    raise _Refused("409 Conflict", "key")
+                now = datetime.now(UTC)
+                match = re.match(r"(.*)", activity_id)
+                status, answer = _record(db, connection, claims, caller, match, body, now)
+                data = (json.dumps(answer, separators=(",", ":")) + "\n").encode()
+                if key:
+                    fingerprint = hashlib.sha256(
+                        b"POST\0" + request.path.encode() + b"?\0" + raw
+                    ).hexdigest()
+                    db.run(
+                        connection,
+                        "INSERT INTO idempotency_records (id, scope, key, fingerprint, "
+                        "status_code, content_type, location, body, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                        (_new_id(), scope, key, fingerprint, int(status[:3]),
+                         "application/json", data, db.stamp(now)),
+                    )  # fmt: skip
+                if db.sqlite:
+                    connection.exec_driver_sql("COMMIT")
+                else:
+                    connection.commit()
+            except BaseException as error:
+                if db.sqlite:
+                    if connection.connection.dbapi_connection.in_transaction:
+                        connection.exec_driver_sql("ROLLBACK")
+                else:
+                    connection.rollback()
+                if isinstance(error, _Refused):
+                    return {"error": error.error}, int(error.status[:3])
+                raise
+        return Response(data, status=int(status[:3]), content_type="application/json")
+
+    return app

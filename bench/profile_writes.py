@@ -60,7 +60,8 @@ def measure(path: str, requests: int, *, profile: int = 0) -> float:
     spent = (time.process_time() - start) / len(batch) * 1e6
     if profile:
         profiler.disable()
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(profile)
+        order = os.environ.get("BENCH_PROFILE_SORT", "cumulative")  # or tottime
+        pstats.Stats(profiler).sort_stats(order).print_stats(profile)
     return spent
 
 

@@ -306,6 +306,26 @@ LIMIT_SCENARIO = register(
 )
 
 
+FLOOR_SCENARIO = register(
+    Scenario(
+        name="record-flask-core-floor",
+        description="the framework's floor: bare Flask + SQLAlchemy Core running the raw app's "
+        "statements for an official's record, vs the raw-SQL WSGI app (bench.limit_apps)",
+        candidate=Target(
+            app="bench.limit_apps:create_flask_core_record_app()",
+            path="/api/v1/activities/-/participations",
+            method="POST",
+            lua=_lua("candidate", ""),
+            setup=prepare_app,
+            health_path="/healthz",
+            label="bare Flask + SQLAlchemy Core, the raw app's statements",
+        ),
+        baseline=LIMIT_SCENARIO.baseline,
+        target_ratio=0.70,
+    )
+)
+
+
 def verify(url: str) -> dict[str, int]:
     """Rows written by the candidate: participations, their audit entries, idempotency keys."""
     import sqlalchemy as sa
