@@ -435,17 +435,20 @@ def _check_in(db, cursor, claims, caller, match, body, now) -> tuple[str, dict[s
         "ON a.source_key = ? WHERE s.project_id = ? AND s.stage = ?",
         (user_id, source_key, meeting[3], meeting[12]),
     )
-    if activity_id is None:  # the meeting's first scan: its activity, once
-        activity_id = _new_id()
+    if activity_id is None:  # the meeting's first scan: its activity, once (insert-or-get:
+        # two workers may scan the meeting's first tickets at the same moment)
         db.run(
             cursor,
             "INSERT INTO activities (id, municipality_id, project_id, stage_id, stage, kind, "
             "title, description, starts_at, ends_at, registered_count, source_key, created_by, "
-            "created_at) VALUES (?, ?, ?, ?, ?, 'meeting', ?, '', ?, ?, 0, ?, ?, ?)",
-            (activity_id, meeting[1], meeting[3], stage_id, meeting[12], meeting[5][:200],
+            "created_at) VALUES (?, ?, ?, ?, ?, 'meeting', ?, '', ?, ?, 0, ?, ?, ?) "
+            "ON CONFLICT (source_key) DO NOTHING",
+            (_new_id(), meeting[1], meeting[3], stage_id, meeting[12], meeting[5][:200],
              meeting[6], meeting[7], source_key, claims["sub"], stamp),
         )  # fmt: skip
-        starts_at = meeting[6]
+        activity_id, starts_at = db.one(
+            cursor, "SELECT id, starts_at FROM activities WHERE source_key = ?", (source_key,)
+        )
     if existing is not None:
         raise _Refused("409 Conflict", "state")
     db.one(
