@@ -25,9 +25,11 @@ from backend.committees.models import (
     RegistrationStatus,
 )
 from backend.committees.shared import _lock
+from backend.database import insert_attached
 from backend.errors import Conflict, PermissionDenied, RuleViolation
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ids import new_id
 from backend.pagination import Page
 from backend.permissions import (
     can_manage_meetings,
@@ -92,18 +94,25 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
             code="registration_priority_only",
         )
     fits = _fits(meeting, tier, confirmed, others)
-    registration = Registration(
-        meeting=meeting,
-        municipality_id=meeting.municipality_id,
-        user=actor,
-        tier=tier,
-        priority=tier.rank,
-        status=RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
-        created_at=now,
-        confirmed_at=now if fits else None,
+    # A Core INSERT of every column: its meeting and user are the rows this request holds.
+    registration = insert_attached(
+        Registration,
+        {
+            "id": new_id(),
+            "meeting_id": meeting.id,
+            "municipality_id": meeting.municipality_id,
+            "user_id": actor.id,
+            "tier": tier,
+            "priority": tier.rank,
+            "status": RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
+            "created_at": now,
+            "confirmed_at": now if fits else None,
+            "promoted_at": None,
+            "cancelled_at": None,
+            "checked_in_at": None,
+            "checked_in_by_id": None,
+        },
     )
-    db.session.add(registration)
-    db.session.flush()
     if fits:
         _publish_registration(events.REGISTRATION_CONFIRMED, registration)
     _describe([registration], owner=True)
