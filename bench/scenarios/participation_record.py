@@ -94,7 +94,7 @@ def _database_url(workdir: Path, side: str = "candidate") -> str:
 
 def prepare_app(workdir: Path, side: str = "candidate") -> dict[str, str]:
     """Fresh schema, one official, citizens and activities; writes the Lua's data file."""
-    os.environ.setdefault("SECRET_KEY", SECRET)
+    os.environ["SECRET_KEY"] = SECRET  # the tokens made here are checked with it
     os.environ.setdefault("ACCESS_TOKEN_MINUTES", "240")
     instance = workdir / "instance"
     instance.mkdir(exist_ok=True)
