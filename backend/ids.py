@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-#: base64's base-32 digits (RFC 4648) rewritten as Crockford's, the alphabet of ULIDs.
-_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+#: Every pair of digits, indexed by the 10 bits they encode: a ULID is 13 lookups.
+_PAIRS = [high + low for high in _CROCKFORD for low in _CROCKFORD]
 _lock = threading.Lock()
 _last_ms = 0
 _last_random = 0
@@ -18,9 +17,9 @@ ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
 def _encode(value: int) -> str:
-    # 20 bytes are 32 base-32 digits; a ULID is the last 26 (130 bits, the top two zero).
-    # base64's C encoder: every insert makes ids, and a digit-by-digit loop cost ~25 us each.
-    return base64.b32encode(value.to_bytes(20, "big")).translate(_TO_CROCKFORD)[6:].decode()
+    # 26 digits are 130 bits (the top two zero), taken 10 at a time. Every insert makes ids:
+    # base64.b32encode (pure Python before 3.13) cost ~10 us an id, this ~2 us.
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 def new_id() -> str:

@@ -1,22 +1,33 @@
-"""SQL statements and rows per request of a write path, counted in-process (no timing).
+"""SQL statements and rows per request of the write paths, counted in-process (no timing).
 
-``python -m bench.statements [--requests 50]`` prepares the participation-record data set on a
-fresh SQLite file (bench.scenarios.participation_record.prepare_app), then sends requests
-through Flask's test client and counts, per request, the statements the app's engine ran
-(``before_cursor_execute``, BEGIN/COMMIT not included) and the rows each table gained. Paths:
-an official's record (``POST /activities/{id}/participations`` with ``user_id``) and a
-citizen joining (the same path, the citizen's own token). Counts are the same on PostgreSQL,
-save the statements SQLite's writer lock adds (none: it is a file lock).
+``python -m bench.statements [--requests 50] [--show record]`` prepares each path's data set on
+a fresh SQLite file (bench.scenarios.write_paths.prepare: the benchmark's own requests), then
+sends requests through Flask's test client and counts, per request, the statements the app's
+engine ran (``before_cursor_execute``; BEGIN/COMMIT not included) and the rows each table
+gained (rows changed in place, e.g. a seat counter, are not rows written). Paths: an
+official's record, a citizen joining an activity, a citizen registering for a meeting, a
+ticket's first scan at the door. ``--show PATH`` prints the statements of one request of that
+path. PostgreSQL runs the same statements (SQLite's writer lock is a file lock, not a
+statement).
 """
 
 from __future__ import annotations
 
 import argparse
-import collections
+import json
+import logging
+import os
 import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
+
+PATHS = {
+    "official record": "record",
+    "citizen join": "join",
+    "meeting registration": "register",
+    "door check-in": "check-in",
+}
 
 
 def _table_counts(connection: Any, tables: list[str]) -> dict[str, int]:
@@ -25,74 +36,67 @@ def _table_counts(connection: Any, tables: list[str]) -> dict[str, int]:
     return {t: connection.scalar(sa.text(f"SELECT COUNT(*) FROM {t}")) for t in tables}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.statements")
-    parser.add_argument("--requests", type=int, default=50)
-    args = parser.parse_args(argv)
-    from bench.scenarios import participation_record
-
-    workdir = Path(tempfile.mkdtemp(prefix="bench-statements-"))
-    env = participation_record.prepare_app(workdir)
-    import os
-
-    os.environ.update(env)
+def count(path: str, requests: int, *, show: bool = False) -> tuple[float, dict[str, float]]:
+    """(median statements per request, rows per request by table) of one path."""
     import sqlalchemy as sa
 
+    from bench.scenarios import write_paths
+
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-statements-{path}-"))
+    os.environ.pop("BENCH_APP_DATABASE_URL", None)
+    write_paths.REQUESTS = requests
+    env = write_paths.prepare(workdir, path=path, side="candidate")
+    os.environ.update(env)
     from backend import create_app
-    from backend.api.auth import issue_tokens
     from backend.extensions import db
-    from backend.identity.models import AuthSession, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
-    lines = (workdir / "participation-bench-candidate.txt").read_text().split()
-    token, count = lines[0], int(lines[1])
-    activities, citizens = lines[2 : 2 + count], lines[2 + count :]
+    logging.getLogger("coproduction").setLevel(logging.WARNING)  # no request log lines here
+    lines = (workdir / f"write-{path}-candidate.txt").read_text().splitlines()
     seen: list[str] = []
     with app.app_context():
         engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
         tables = sorted(db.metadata.tables)
-        citizen_tokens = {}
-        for citizen_id in citizens[: args.requests]:
-            user = db.session.get(User, citizen_id)
-            session = db.session.scalar(
-                sa.select(AuthSession).where(AuthSession.user_id == user.id)
-            )
-            citizen_tokens[citizen_id] = issue_tokens(user, session)["access_token"]
-        db.session.remove()
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     client = app.test_client()
+    statements: list[int] = []
+    with engine.connect() as connection:
+        before = _table_counts(connection, tables)
+    for n, line in enumerate(lines[:requests]):
+        url, token, body = line.split("\t")
+        seen.clear()
+        response = client.post(
+            url,
+            data=body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"{path}-{n}"},
+        )
+        assert 200 <= response.status_code < 300, response.get_data(as_text=True)
+        if path == "check-in":
+            assert json.loads(response.get_data())["already_checked_in"] is False
+        statements.append(len(seen))
+        if show and n == requests // 2:
+            print(f"--- {path}: {len(seen)} statements")
+            for text in seen:
+                print("  " + " ".join(text.split())[:160])
+    with engine.connect() as connection:
+        after = _table_counts(connection, tables)
+    rows = {t: (after[t] - before[t]) / requests for t in tables if after[t] != before[t]}
+    engine.dispose()
+    return statistics.median(statements), rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.statements")
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--show", choices=sorted(PATHS.values()), action="append", default=[])
+    parser.add_argument("paths", nargs="*", help="record, join, register, check-in (default: all)")
+    args = parser.parse_args(argv)
     report = {}
-    paths = {
-        "official record": lambda n: (token, activities[n], {"user_id": citizens[n]}),
-        "citizen join": lambda n: (
-            citizen_tokens[citizens[n]],
-            activities[n + args.requests],
-            {},
-        ),
-    }
-    for name, make in paths.items():
-        statements, rows = [], collections.Counter()
-        with engine.connect() as connection:
-            before = _table_counts(connection, tables)
-        for n in range(args.requests):
-            bearer, activity_id, body = make(n)
-            seen.clear()
-            response = client.post(
-                f"/api/v1/activities/{activity_id}/participations",
-                json=body,
-                headers={
-                    "Authorization": f"Bearer {bearer}",
-                    "Idempotency-Key": f"{name.replace(' ', '-')}-{n}",
-                },
-            )
-            assert response.status_code == 201, response.get_data(as_text=True)
-            statements.append(len(seen))
-        with engine.connect() as connection:
-            after = _table_counts(connection, tables)
-        for table in tables:
-            if after[table] != before[table]:
-                rows[table] = (after[table] - before[table]) / args.requests
-        report[name] = (statistics.median(statements), dict(rows))
+    for name, path in PATHS.items():
+        if args.paths and path not in args.paths:
+            continue
+        report[name] = count(path, args.requests, show=path in args.show)
     for name, (statements, rows) in report.items():
         total = sum(rows.values())
         print(f"{name}: {statements:g} statements per request (median); rows per request "

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from backend.api.auth import requires
+from backend.api.blueprint import Blueprint
 from backend.audit.schemas import AuditEntrySchema, AuditListArgsSchema
 from backend.audit.services import list_audit_entries
 from backend.permissions import Role

@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from flask import Flask, Response, current_app, g, jsonify, request
-from flask_smorest import Blueprint
 
 from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, public, requires
+from backend.api.blueprint import Blueprint
 from backend.api.errors import error_response
 from backend.api.transaction import read_only
 from backend.certification import services, signing

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, requires
+from backend.api.blueprint import Blueprint
 from backend.committees import services
 from backend.committees.schemas import (
     AppointmentCreateSchema,

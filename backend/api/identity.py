@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from backend.api.access_log import export_csv, log_access
 from backend.api.auth import (
@@ -17,6 +16,7 @@ from backend.api.auth import (
     requires,
     signed_in,
 )
+from backend.api.blueprint import Blueprint
 from backend.api.reports import CSV_RESPONSE
 from backend.extensions import db
 from backend.identity import services

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, url_for
-from flask_smorest import Blueprint
 
 from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, public, requires
+from backend.api.blueprint import Blueprint
 from backend.committees import services
 from backend.committees.schemas import (
     CalendarFeedSchema,
@@ -154,7 +154,8 @@ def register(meeting_id: str) -> Any:
     `already_registered` for a second live registration.
     """
     actor = current_caller()
-    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
+    # The answer shows the meeting without its seat counts: they are not read.
+    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id, with_seats=False)
     return services.register_for_meeting(actor=actor, meeting=meeting)
 
 

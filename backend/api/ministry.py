@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from backend.api.auth import current_caller, requires
+from backend.api.blueprint import Blueprint
 from backend.api.reports import CSV_RESPONSE, csv_requested, csv_response
 from backend.ministry import services
 from backend.ministry.schemas import (

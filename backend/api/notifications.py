@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, current_session, requires, signed_in
+from backend.api.blueprint import Blueprint
 from backend.api.messages import wants_english
 from backend.notifications import services
 from backend.notifications.fcm import push_is_configured

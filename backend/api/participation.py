@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from backend.api.access_log import export_csv, log_access, user_ids
 from backend.api.auth import current_caller, requires
+from backend.api.blueprint import Blueprint
 from backend.api.reports import CSV_RESPONSE
 from backend.errors import RateLimited, ValidationFailed
 from backend.participation import services

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
-from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, public, requires, signed_in
+from backend.api.blueprint import Blueprint
 from backend.errors import ValidationFailed
 from backend.identity.schemas import UserSelfSchema
 from backend.identity.services import get_user_for

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from backend.api.auth import current_caller, requires
+from backend.api.blueprint import Blueprint
 from backend.ministry.indicators import indicator_report
 from backend.participation import reports
 from backend.participation.schemas import (

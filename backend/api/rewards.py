@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from backend.api.access_log import log_access, user_ids
 from backend.api.auth import current_caller, requires
+from backend.api.blueprint import Blueprint
 from backend.identity.services import get_user_for
 from backend.permissions import Role
 from backend.privacy.models import AccessAction

@@ -6,10 +6,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, current_app
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from backend.api.auth import public
+from backend.api.blueprint import Blueprint
 from backend.api.contract import render_openapi
 from backend.extensions import db
 from backend.ratelimit import redis_ready

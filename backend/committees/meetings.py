@@ -156,10 +156,12 @@ def create_meeting(
     return meeting
 
 
-def get_meeting(*, viewer: User, meeting_id: str) -> Meeting:
-    """One meeting, if the viewer may see its municipality (with seat counts)."""
+def get_meeting(*, viewer: User, meeting_id: str, with_seats: bool = True) -> Meeting:
+    """One meeting, if the viewer may see its municipality (with seat counts, unless the
+    caller answers without them: one statement less)."""
     meeting = get_visible(Meeting, meeting_id, viewer, "meeting_not_found")
-    _count_seats([meeting])
+    if with_seats:
+        _count_seats([meeting])
     return meeting
 
 
@@ -214,16 +216,25 @@ def list_meetings(
 
 def _seat_use(meeting_id: str) -> tuple[int, int]:
     """(confirmed, confirmed non-members) of a meeting."""
-    confirmed, others = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count().filter(Registration.tier != PriorityTier.MEMBER),
-        ).where(
-            Registration.meeting_id == meeting_id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-    ).one()
+    confirmed, others, _live = _seat_use_and_live(meeting_id, user_id=None)
     return confirmed, others
+
+
+def _seat_use_and_live(meeting_id: str, *, user_id: str | None) -> tuple[int, int, int]:
+    """(confirmed, confirmed non-members, the user's live registrations) of a meeting, in
+    one statement: a registration needs all three under the meeting's lock."""
+    confirmed = Registration.status == RegistrationStatus.CONFIRMED
+    live = sa.and_(
+        Registration.user_id == user_id, Registration.status != RegistrationStatus.CANCELLED
+    )
+    row = db.session.execute(
+        sa.select(
+            sa.func.count().filter(confirmed),
+            sa.func.count().filter(confirmed, Registration.tier != PriorityTier.MEMBER),
+            sa.func.count().filter(live) if user_id is not None else sa.literal(0),
+        ).where(Registration.meeting_id == meeting_id)
+    ).one()
+    return row[0], row[1], row[2]
 
 
 def _fits(meeting: Meeting, tier: PriorityTier, confirmed: int, others: int) -> bool:

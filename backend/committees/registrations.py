@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from backend import events
 from backend.clock import seoul_today, utcnow
 from backend.committees import shared, tickets
-from backend.committees.meetings import _fits, _promote_waitlisted, _publish_registration, _seat_use
+from backend.committees.meetings import (
+    _fits,
+    _promote_waitlisted,
+    _publish_registration,
+    _seat_use,
+    _seat_use_and_live,
+)
 from backend.committees.models import (
     CHECK_IN_CONFLICTS,
     Appointment,
@@ -21,9 +27,11 @@ from backend.committees.models import (
     RegistrationStatus,
 )
 from backend.committees.shared import _lock
+from backend.database import insert_attached
 from backend.errors import Conflict, PermissionDenied, RuleViolation
 from backend.extensions import db
 from backend.identity.models import User
+from backend.ids import new_id
 from backend.pagination import Page
 from backend.permissions import (
     can_manage_meetings,
@@ -77,14 +85,9 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
     _check_registration_open(meeting, now)
     if now < meeting.priority_opens_at:
         raise RuleViolation("Registration has not opened yet.", code="registration_not_open")
-    already = db.session.scalar(
-        sa.select(Registration.id).where(
-            Registration.meeting_id == meeting.id,
-            Registration.user_id == actor.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    )
-    if already is not None:
+    # The seats taken and the caller's own live registration, in one read under the lock.
+    confirmed, others, already = _seat_use_and_live(meeting.id, user_id=actor.id)
+    if already:
         raise Conflict("You are already registered for this meeting.", code="already_registered")
     tier = priority_tier(meeting=meeting, user_id=actor.id)
     if now < meeting.general_opens_at and tier == PriorityTier.GENERAL:
@@ -92,20 +95,26 @@ def register_for_meeting(*, actor: User, meeting: Meeting) -> Registration:
             "Only committee members and certified model citizens may register now.",
             code="registration_priority_only",
         )
-    confirmed, others = _seat_use(meeting.id)
     fits = _fits(meeting, tier, confirmed, others)
-    registration = Registration(
-        meeting=meeting,
-        municipality_id=meeting.municipality_id,
-        user=actor,
-        tier=tier,
-        priority=tier.rank,
-        status=RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
-        created_at=now,
-        confirmed_at=now if fits else None,
+    # A Core INSERT of every column: its meeting and user are the rows this request holds.
+    registration = insert_attached(
+        Registration,
+        {
+            "id": new_id(),
+            "meeting_id": meeting.id,
+            "municipality_id": meeting.municipality_id,
+            "user_id": actor.id,
+            "tier": tier,
+            "priority": tier.rank,
+            "status": RegistrationStatus.CONFIRMED if fits else RegistrationStatus.WAITLISTED,
+            "created_at": now,
+            "confirmed_at": now if fits else None,
+            "promoted_at": None,
+            "cancelled_at": None,
+            "checked_in_at": None,
+            "checked_in_by_id": None,
+        },
     )
-    db.session.add(registration)
-    db.session.flush()
     if fits:
         _publish_registration(events.REGISTRATION_CONFIRMED, registration)
     _describe([registration], owner=True)

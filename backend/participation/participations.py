@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload, make_transient_to_detached, selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from backend import events
 from backend.audit.services import record_audit, save_and_audit
 from backend.clock import utcnow
-from backend.database import lock_row, read_for_update
+from backend.database import insert_attached, lock_row, read_for_update
 from backend.errors import (
     NotFound,
     RuleViolation,
@@ -32,7 +32,6 @@ from backend.participation.models import (
 )
 from backend.participation.shared import (
     _STATUS_ORDER,
-    INSERT_PARTICIPATION,
     MAX_HOURS,
     MAX_HOURS_PER_DAY,
     PS,
@@ -70,16 +69,21 @@ def _move(participation: Participation, target: ParticipationStatus) -> None:
 
 
 def _new_participation(
-    activity: Activity, user_id: str, *, recorded_by: str | None, status: ParticipationStatus
+    activity: Activity,
+    user_id: str,
+    *,
+    recorded_by: str | None,
+    status: ParticipationStatus,
+    decided: Mapping[str, Any] | None = None,
 ) -> Participation:
-    """Insert a participation (one Core INSERT, the hot path of recording) and attach it."""
+    """Insert a participation (one Core INSERT, the hot path of recording) and attach it.
+
+    `decided` sets the decision's columns (status, hours, decided_at, decided_by) in the same
+    INSERT, for a participation confirmed as it is made (a meeting's attendance).
+    """
     row = participation_row(activity, user_id, recorded_by=recorded_by, status=status)
-    db.session.execute(INSERT_PARTICIPATION, row)
-    participation = Participation(**row)
-    # Known to the session as the stored row, without a unit-of-work INSERT.
-    make_transient_to_detached(participation)
-    db.session.add(participation)
-    return participation
+    row.update(decided or {})
+    return insert_attached(Participation, row)
 
 
 def participation_row_of(participation: Participation) -> dict[str, Any]:

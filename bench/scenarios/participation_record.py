@@ -94,7 +94,7 @@ def _database_url(workdir: Path, side: str = "candidate") -> str:
 
 def prepare_app(workdir: Path, side: str = "candidate") -> dict[str, str]:
     """Fresh schema, one official, citizens and activities; writes the Lua's data file."""
-    os.environ.setdefault("SECRET_KEY", SECRET)
+    os.environ["SECRET_KEY"] = SECRET  # the tokens made here are checked with it
     os.environ.setdefault("ACCESS_TOKEN_MINUTES", "240")
     instance = workdir / "instance"
     instance.mkdir(exist_ok=True)
@@ -301,6 +301,26 @@ LIMIT_SCENARIO = register(
             health_path="/healthz",
             label="raw-SQL WSGI app, same reads and rows",
         ),
+        target_ratio=0.70,
+    )
+)
+
+
+FLOOR_SCENARIO = register(
+    Scenario(
+        name="record-flask-core-floor",
+        description="the framework's floor: bare Flask + SQLAlchemy Core running the raw app's "
+        "statements for an official's record, vs the raw-SQL WSGI app (bench.limit_apps)",
+        candidate=Target(
+            app="bench.limit_apps:create_flask_core_record_app()",
+            path="/api/v1/activities/-/participations",
+            method="POST",
+            lua=_lua("candidate", ""),
+            setup=prepare_app,
+            health_path="/healthz",
+            label="bare Flask + SQLAlchemy Core, the raw app's statements",
+        ),
+        baseline=LIMIT_SCENARIO.baseline,
         target_ratio=0.70,
     )
 )

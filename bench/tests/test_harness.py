@@ -203,6 +203,7 @@ def test_http_request_refuses_other_hosts() -> None:
 
 
 def test_missing_wrk_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    harness.load_scenarios()  # not left to another test of the same worker
     monkeypatch.setattr(harness.shutil, "which", lambda _name: None)
     with pytest.raises(harness.WrkNotFoundError, match="bench/setup.sh"):
         harness.compare(harness.get_scenario("sanity-bare"), rounds=1, duration=1)
