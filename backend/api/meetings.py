@@ -227,7 +227,8 @@ def check_in(data: dict[str, Any], meeting_id: str) -> Any:
     before the start until two hours after the end).
     """
     actor = current_caller()
-    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
+    # The answer shows no seat counts: the meeting is read without them.
+    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id, with_seats=False)
     return services.check_in(actor=actor, meeting=meeting, **data)
 
 
@@ -244,7 +245,7 @@ def upload_check_in_scans(data: dict[str, Any], meeting_id: str) -> Any:
     (`conflict_other_device`, `conflict_cancelled`) and stay listed in `/check-in-conflicts`.
     """
     actor = current_caller()
-    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id)
+    meeting = services.get_meeting(viewer=actor, meeting_id=meeting_id, with_seats=False)
     scans = [services.ScanUpload(**scan) for scan in data["scans"]]
     items = services.upload_scans(
         actor=actor, meeting=meeting, scans=scans, device_id=data["device_id"]

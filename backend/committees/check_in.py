@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend import events
 from backend.clock import utcnow
@@ -79,7 +80,12 @@ def check_in(
         .values(checked_in_at=now, checked_in_by_id=actor.id)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(registration)
+    if changed:
+        # What the UPDATE wrote is known: no read back on the first scan (the hot path).
+        set_committed_value(registration, "checked_in_at", now)
+        set_committed_value(registration, "checked_in_by_id", actor.id)
+    else:
+        db.session.refresh(registration)  # an earlier scan's values, as stored
     if changed:
         events.publish(
             events.MEETING_ATTENDED,
