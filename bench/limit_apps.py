@@ -23,17 +23,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import os
 import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 _PATH = re.compile(r"^/api/v1/activities/([0-9A-Z]{26})/participations$")
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -70,6 +76,7 @@ class _Database:
             self.mark, self.begin_write = "%s", None
             self.sqlite = False
         self.statements = 0
+        self.keys = _TicketKeys()
 
     def sql(self, text: str) -> str:
         return text.replace("?", self.mark)
@@ -315,12 +322,114 @@ def _join(db, cursor, claims, caller, match, body, now) -> tuple[str, dict[str, 
     }  # fmt: skip
 
 
-def _ticket(registration_id: str, meeting_id: str) -> str:
-    """backend.committees.tickets' format (``MT1:<id>:<MAC>``), with the same key."""
-    secret = os.environ["SECRET_KEY"].encode()
-    key = hmac.new(secret, b"backend.committees.ticket.v1", hashlib.sha256).digest()
-    mac = hmac.new(key, f"{registration_id}:{meeting_id}".encode(), hashlib.sha256).digest()
-    return f"MT1:{registration_id}:{base64.b32encode(mac[:16]).decode().rstrip('=')}"
+_TICKET_MARGIN = timedelta(hours=2)  # backend.committees.models.CHECK_IN_MARGIN
+_TICKET_CLAIMS = frozenset({"m", "r", "s", "nb", "e"})
+_ECDSA = ec.ECDSA(hashes.SHA256())
+_ECDSA_RFC6979 = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text: str) -> bytes:
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64url(data) != text:  # the app refuses non-canonical segments too
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def _moment(value: Any) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite returns text without an offset)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class _TicketKeys:
+    """The deployment's certificate signing keys, read once per process from
+    ``certificate_signing_keys`` as the app's registry does: the active private key (decrypted
+    with ``CERTIFICATE_KEY_SECRET``, by the app's own at-rest code) and every public key."""
+
+    def __init__(self) -> None:
+        self.active: tuple[str, str, ec.EllipticCurvePrivateKey] | None = None
+        self.public: dict[str, ec.EllipticCurvePublicKey] = {}
+
+    def load(self, cursor: Any) -> None:
+        from backend.certification.keys import (
+            decrypt_private_key,
+            derive_master_key,
+            public_key_from_jwk,
+        )
+
+        master_key = derive_master_key(os.environ["CERTIFICATE_KEY_SECRET"])
+        cursor.execute("SELECT kid, status, public_jwk, encrypted_private_key FROM "
+                       "certificate_signing_keys")  # fmt: skip
+        for kid, status, jwk, blob in cursor.fetchall():
+            self.public[kid] = public_key_from_jwk(json.loads(jwk) if isinstance(jwk, str) else jwk)
+            if status == "active":
+                header = {"alg": "ES256", "kid": kid, "typ": "mt"}
+                private_key = decrypt_private_key(blob, master_key=master_key, kid=kid)
+                self.active = (kid, _b64url(json.dumps(header, separators=(",", ":")).encode()),
+                               private_key)  # fmt: skip
+
+    def sign(self, cursor: Any, claims: dict[str, Any]) -> str:
+        """``MT2:`` + the compact ES256 JWS of the claims, RFC 6979 (the app's exact text)."""
+        if self.active is None:
+            self.load(cursor)
+        assert self.active is not None, "no active signing key (the bench makes one)"
+        _kid, header, private_key = self.active
+        payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
+        signing_input = f"{header}.{_b64url(payload)}"
+        r, s = decode_dss_signature(private_key.sign(signing_input.encode(), _ECDSA_RFC6979))
+        return f"MT2:{signing_input}.{_b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+    def public_key(self, cursor: Any, kid: str) -> ec.EllipticCurvePublicKey | None:
+        if kid not in self.public:
+            self.load(cursor)  # a key made since (the app rereads its keys every 2 s)
+        return self.public.get(kid)
+
+
+def _ticket_claims(registration_id: str, meeting: tuple, confirmed: bool) -> dict[str, Any]:
+    return {
+        "m": meeting[0], "r": registration_id, "s": "c" if confirmed else "w",
+        "nb": int((_moment(meeting[6]) - _TICKET_MARGIN).timestamp()),
+        "e": int((_moment(meeting[7]) + _TICKET_MARGIN).timestamp()),
+    }  # fmt: skip
+
+
+def _scanned_ticket(text: str) -> tuple[dict[str, Any], str, bytes, bytes]:
+    """(claims, kid, signing input, raw signature) of an ``MT2:`` ticket with the app's
+    shape (header alg/kid/typ, exactly the five claims); ValueError otherwise."""
+    text = text.strip()
+    if not text.startswith("MT2:") or len(text) > 4 + 512:
+        raise ValueError("not an MT2 ticket")
+    header_segment, payload_segment, signature_segment = text[4:].split(".")
+    header = json.loads(_unb64url(header_segment))
+    claims = json.loads(_unb64url(payload_segment))
+    signature = _unb64url(signature_segment)
+    if header.keys() != {"alg", "kid", "typ"} or header["alg"] != "ES256" or header["typ"] != "mt":
+        raise ValueError("not a ticket's header")
+    if claims.keys() != _TICKET_CLAIMS or claims["s"] not in ("c", "w") or len(signature) != 64:
+        raise ValueError("not a ticket's claims")
+    if not all(isinstance(claims[n], int) for n in ("nb", "e")) or not all(
+        isinstance(claims[n], str) and len(claims[n]) == 26 for n in ("m", "r")
+    ):
+        raise ValueError("not a ticket's claims")
+    return claims, header["kid"], f"{header_segment}.{payload_segment}".encode(), signature
+
+
+def _verify_es256(
+    public_key: ec.EllipticCurvePublicKey | None, signing_input: bytes, raw: bytes
+) -> bool:
+    if public_key is None:
+        return False
+    der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+    try:
+        public_key.verify(der, signing_input, _ECDSA)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _meeting_brief(meeting: tuple) -> dict[str, Any]:
@@ -387,7 +496,8 @@ def _register(db, cursor, claims, caller, match, body, now) -> tuple[str, dict[s
     return "201 CREATED", {
         "id": registration_id, "meeting": _meeting_brief(meeting), "status": status,
         "tier": tier, "waitlist_position": None,
-        "ticket": _ticket(registration_id, meeting_id), "created_at": now.isoformat(),
+        "ticket": db.keys.sign(cursor, _ticket_claims(registration_id, meeting, fits)),
+        "created_at": now.isoformat(),
         "confirmed_at": now.isoformat() if fits else None, "promoted_at": None,
         "cancelled_at": None, "checked_in_at": None,
     }  # fmt: skip
@@ -395,29 +505,40 @@ def _register(db, cursor, claims, caller, match, body, now) -> tuple[str, dict[s
 
 def _check_in(db, cursor, claims, caller, match, body, now) -> tuple[str, dict[str, Any]]:
     """A ticket's first scan: the meeting, the registration with its attendee, the ticket's
-    MAC; the registration checked in; the meeting's activity, stage and any record of the
-    attendee in one read; the reward rules and certification criteria that may apply; seat,
-    confirmed participation, stage counters, audit entry, one event row."""
+    ES256 signature and the meeting's check-in window; the registration checked in; the
+    meeting's activity, stage and any record of the attendee in one read; the reward rules and
+    certification criteria that may apply; seat, confirmed participation, stage counters,
+    audit entry, one event row."""
     if caller[0] not in ("official", "scheduler"):
         raise _Refused("403 Forbidden", "role")
     meeting_id = match.group(1)
     meeting = db.one(cursor, _MEETING, (meeting_id,))
     if meeting is None or meeting[1] != caller[1]:
         raise _Refused("404 Not Found", "meeting")
-    parts = body["ticket"].strip().upper().split(":")
+    try:
+        ticket, kid, signing_input, signature = _scanned_ticket(body["ticket"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _Refused("422 Unprocessable Entity", "ticket_invalid") from None
     registration = db.one(
         cursor,
         "SELECT r.id, r.meeting_id, r.user_id, r.status, r.tier, r.created_at, r.confirmed_at, "
         "u.display_name, u.role FROM meeting_registrations r JOIN users u ON u.id = r.user_id "
         "WHERE r.id = ?",
-        (parts[1],),
+        (ticket["r"],),
     )
-    if registration is None or not hmac.compare_digest(
-        body["ticket"].strip().upper(), _ticket(registration[0], registration[1])
+    # The app's check: signed for this registration's meeting, by a key of the deployment.
+    if (
+        registration is None
+        or ticket["m"] != registration[1]
+        or not _verify_es256(db.keys.public_key(cursor, kid), signing_input, signature)
     ):
         raise _Refused("422 Unprocessable Entity", "ticket_invalid")
     if registration[1] != meeting_id or registration[3] != "confirmed":
         raise _Refused("409 Conflict", "state")
+    # The window from the meeting as it is now (the app's rule; the claims' nb/e are for
+    # devices with no network).
+    if not _moment(meeting[6]) - _TICKET_MARGIN <= now <= _moment(meeting[7]) + _TICKET_MARGIN:
+        raise _Refused("409 Conflict", "check_in_not_open")
     user_id, stamp = registration[2], db.stamp(now)
     db.begin(cursor)
     if not db.run(

@@ -26,6 +26,8 @@ from pathlib import Path
 from bench.harness import Scenario, Target, register
 from bench.scenarios import participation_record
 
+#: Signing keys at rest are encrypted with a key derived from this (both sides read it).
+KEY_SECRET = "bench-certificate-key-secret-not-for-production-0123456789"
 #: Prepared requests per side: more than 3 rounds x 4 s of the fastest side can send.
 REQUESTS = int(os.environ.get("BENCH_WRITE_REQUESTS", "40000"))
 MEETINGS = 40
@@ -77,14 +79,28 @@ def prepare(workdir: Path, *, path: str, side: str) -> dict[str, str]:
     activities, citizens = lines[2 : 2 + count], lines[2 + count :]
     from backend import create_app
 
+    os.environ["CERTIFICATE_KEY_SECRET"] = KEY_SECRET
     app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
     with app.app_context():
+        if path in ("register", "check-in"):
+            _signing_key()
         requests = _REQUESTS[path](activities, citizens)
     data = workdir / f"write-{path}-{side}.txt"
     data.write_text("".join("\t".join(r) + "\n" for r in requests))
     key = f"BENCH_WRITE_DATA_{path.replace('-', '_')}_{side}"
     os.environ[key] = str(data)  # wrk runs in this process's environment
-    return {**env, key: str(data)}
+    return {**env, key: str(data), "CERTIFICATE_KEY_SECRET": KEY_SECRET}
+
+
+def _signing_key() -> None:
+    """The deployment's first certificate signing key, made before the run: tickets are signed
+    with it, and the app's first request would otherwise make it (rows no other request
+    writes)."""
+    from backend.certification import signing
+    from backend.extensions import db
+
+    signing.ensure_published_key()
+    db.session.commit()
 
 
 def _citizen_tokens(citizens: list[str]) -> list[str]:
@@ -162,6 +178,7 @@ def _check_in_requests(_activities: list[str], citizens: list[str]) -> list[tupl
     """Confirmed registrations (bulk-inserted) for meetings starting in an hour: the door is
     open (two hours before the start)."""
     import sqlalchemy as sa
+    from sqlalchemy.orm import joinedload
 
     from backend.clock import utcnow
     from backend.committees.models import PriorityTier, Registration, RegistrationStatus
@@ -190,6 +207,15 @@ def _check_in_requests(_activities: list[str], citizens: list[str]) -> list[tupl
     ]
     db.session.execute(sa.insert(Registration), rows)
     db.session.commit()
+    # Tickets are signed over the registration and its meeting's times (MT2, ES256).
+    registrations = {
+        r.id: r
+        for r in db.session.scalars(
+            sa.select(Registration)
+            .where(Registration.meeting_id.in_(meetings))
+            .options(joinedload(Registration.meeting))
+        )
+    }
     official = db.session.scalar(sa.select(User).where(User.role == Role.OFFICIAL))
     session = db.session.scalar(sa.select(AuthSession).where(AuthSession.user_id == official.id))
     from backend.api.auth import issue_tokens
@@ -197,7 +223,7 @@ def _check_in_requests(_activities: list[str], citizens: list[str]) -> list[tupl
     token = issue_tokens(official, session)["access_token"]
     return [
         (f"/api/v1/meetings/{r['meeting_id']}/check-in", token,
-         '{"ticket": "' + make_ticket(r["id"], r["meeting_id"]) + '"}')
+         '{"ticket": "' + make_ticket(registrations[r["id"]]) + '"}')
         for r in rows
     ]  # fmt: skip
 
