@@ -142,6 +142,11 @@ def nginx_config(work: Path, ports: tuple[int, int], https_port: int, http_port:
     site = site.replace("/etc/ssl/certs/ssl-cert-snakeoil.pem", str(work / "cert.pem"))
     site = site.replace("/etc/ssl/private/ssl-cert-snakeoil.key", str(work / "key.pem"))
     site = site.replace("/var/log/nginx/", f"{work}/")
+    # nginx's workers run as an unprivileged user: the error pages must be where they can read
+    # them (a fresh clone under a 0700 temporary directory is not), so they are copied here.
+    shutil.copytree(ROOT / "deploy" / "nginx" / "errors", work / "errors")
+    work.chmod(0o755)
+    site = site.replace("/srv/coproduction/deploy/nginx/errors", str(work / "errors"))
     site = site.replace("/srv/coproduction/deploy", str(ROOT / "deploy"))
     site = site.replace("/srv/coproduction/static", str(work / "static"))
     (work / "site.conf").write_text(site)
