@@ -16,6 +16,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -77,6 +78,21 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+    def formatException(self, ei: Any) -> str:
+        """Where it failed, not what it said: each exception of the chain as its type and
+        frames, without its message, which may quote personal data (a database's "Key
+        (email)=(...) already exists", a value a rule refused)."""
+        parts: list[str] = []
+        error: BaseException | None = ei[1]
+        seen: set[int] = set()
+        while error is not None and id(error) not in seen:
+            seen.add(id(error))
+            kind = type(error)
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            parts.append(f"{kind.__module__}.{kind.__qualname__} (message withheld)\n{frames}")
+            error = error.__cause__ or error.__context__
+        return "\n-- caused by --\n".join(parts).rstrip()
 
 
 def _stamp_request_ids() -> None:

@@ -104,3 +104,30 @@ def test_logs_of_a_busy_run_hold_no_personal_data_or_secret(app, client, caplog,
     assert len(request_lines) >= len(DEMO_USERS) + 8  # the run really was logged
     leaks = sorted(secret for secret in forbidden if secret and secret in text)
     assert leaks == []
+
+
+def test_a_logged_exception_keeps_its_type_and_frames_but_not_its_message():
+    # A database's refusal can quote the value (PostgreSQL: "Key (email)=(...) already exists").
+    logger = logging.getLogger("backend.test_exception_log")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    # The frames show source lines: the values come from variables, as they would at run time.
+    mailbox, refusal = "hong.gildong@example.test", "홍길동 010-2345-6789 already exists"
+    try:
+        try:
+            try:
+                raise KeyError(mailbox)
+            except KeyError as inner:
+                raise ValueError(refusal) from inner
+        except ValueError:
+            logger.exception("fan-out rule failed")
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(JsonFormatter().format(records[0]))
+    assert line["message"] == "fan-out rule failed"
+    assert "builtins.ValueError" in line["exception"] and "builtins.KeyError" in line["exception"]
+    assert "test_logs_hold_no_secrets.py" in line["exception"]  # the frames are there
+    assert "홍길동" not in line["exception"] and "010-2345-6789" not in line["exception"]
+    assert "hong.gildong" not in line["exception"]
