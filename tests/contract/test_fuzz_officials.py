@@ -1,6 +1,7 @@
-"""Fuzz the rewards and certification operations as an official, whose writes the shared fuzz
-(admin, citizen) never reaches: every answer must match the contract and none may be a 5xx.
-The official fuzzes the operations its `x-roles` admit (see tests/contract/fuzzing.py)."""
+"""Fuzz the rewards, certification and announcement operations as an official, whose writes
+the shared fuzz (admin, citizen) never reaches: every answer must match the contract and none
+may be a 5xx. The official fuzzes the operations its `x-roles` admit (see
+tests/contract/fuzzing.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from tests.contract.fuzzing import CHECKS, FUZZ_SETTINGS, fuzz_schema
 
 DOMAIN_PATHS = (
     r"^/api/v1/(reward-rules|budgets|rewards|me/rewards|users/\{user_id\}/rewards"
-    r"|certification-criteria|certificates|me/certificat)"
+    r"|certification-criteria|certificates|me/certificat|announcements)"
 )
 
 schema = fuzz_schema(Role.OFFICIAL, coverage=True, path_regex=DOMAIN_PATHS)
