@@ -16,7 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from backend.api.auth import verify_token
 from backend.api.errors import error_response
 from backend.extensions import db
-from backend.idempotency.services import find_replay, request_fingerprint, store_answer
+from backend.idempotency.services import (
+    ANONYMOUS_SCOPE,
+    find_replay,
+    request_fingerprint,
+    store_answer,
+)
 
 IDEMPOTENT_METHODS = frozenset({"POST"})
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -45,7 +50,7 @@ def _caller_scope() -> str:
     # The token is verified (not just decoded): a forged subject must not replay another
     # user's answer. The session loaded here is reused by the view's own check.
     claims = verify_token(optional=True)
-    return f"user:{claims['sub']}" if claims else "anonymous"
+    return f"user:{claims['sub']}" if claims else ANONYMOUS_SCOPE
 
 
 def check_idempotency_key() -> Response | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -15,6 +16,8 @@ from backend.idempotency.models import IdempotencyRecord
 from backend.ids import new_id
 
 RETENTION = timedelta(hours=24)
+#: The scope of requests made without a login (sign-up, login).
+ANONYMOUS_SCOPE = "anonymous"
 
 
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
@@ -131,3 +134,28 @@ def purge_expired() -> int:
         sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= utcnow() - RETENTION)
     )
     return result.rowcount or 0
+
+
+def forget_anonymous_answers_about(user_id: str) -> int:
+    """Delete the stored answers of anonymous requests that describe this account (its sign-up,
+    kept for replays for up to `RETENTION`): they hold its name and contacts. Only the last
+    `RETENTION` of anonymous answers can exist, so reading them is bounded; they are matched on
+    the answer's own `id`. Returns how many were deleted."""
+    rows = db.session.execute(
+        sa.select(_RECORDS.c.id, _RECORDS.c.body).where(
+            _RECORDS.c.scope == ANONYMOUS_SCOPE,
+            _RECORDS.c.content_type.startswith("application/json"),
+        )
+    ).all()
+    doomed = [row.id for row in rows if _answer_id(row.body) == user_id]
+    if doomed:
+        db.session.execute(sa.delete(_RECORDS).where(_RECORDS.c.id.in_(doomed)))
+    return len(doomed)
+
+
+def _answer_id(body: bytes) -> Any:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer.get("id") if isinstance(answer, dict) else None

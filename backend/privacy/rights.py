@@ -273,6 +273,7 @@ def erase_account(*, user: User, actor: User | None) -> None:
     from backend.committees.appointments import end_seats_of_leaving_member
     from backend.committees.models import CalendarFeed
     from backend.idempotency.models import IdempotencyRecord
+    from backend.idempotency.services import forget_anonymous_answers_about
     from backend.notifications.models import Notification, NotificationPreference
     from backend.participation.models import SurveyResponse
 
@@ -300,6 +301,8 @@ def erase_account(*, user: User, actor: User | None) -> None:
     db.session.execute(
         sa.delete(IdempotencyRecord).where(IdempotencyRecord.scope == f"user:{user.id}")
     )
+    # The sign-up's own answer, kept for replays under the anonymous scope, names the person.
+    forget_anonymous_answers_about(user.id)
     # Survey answers keep their rating (the project's satisfaction figures), not the free text.
     db.session.execute(
         sa.update(SurveyResponse).where(SurveyResponse.user_id == user.id).values(comment="")

@@ -54,8 +54,11 @@ def test_sign_up_use_export_withdraw_correct_delete(
     # Sign-up with consents: programme pushes yes, the rest no.
     texts = client.get("/api/v1/consent-texts").json
     assert {t["purpose"] for t in texts} >= {"service", "marketing_push", "photos"}
+    # As the app sends it: a retried sign-up must not make two accounts. Its stored answer
+    # names the person, so deleting the account must delete it too (checked at the end).
     signed = client.post(
         "/api/v1/auth/register",
+        headers={"Idempotency-Key": "signup-journey-1"},
         json={
             "email": EMAIL,
             "phone": PHONE,
