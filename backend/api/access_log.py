@@ -9,6 +9,7 @@ from flask import Response, g, request
 
 from backend.api.auth import current_caller
 from backend.api.reports import csv_response
+from backend.identity.models import User
 from backend.privacy.access import record_access
 from backend.privacy.models import AccessAction
 
@@ -20,12 +21,14 @@ def log_access(
     *,
     resource_id: str | None = None,
     reason: str | None = None,
+    actor: User | None = None,
 ) -> None:
     """Record that the caller (if staff) read, exported, changed or deleted these people's data,
     from this request's address; an export without a reason is refused. A GET commits the
-    record (the transaction hook commits reads only when one was written)."""
+    record (the transaction hook commits reads only when one was written). `actor` is the
+    API's caller unless given (the console names its signed-in user)."""
     written = record_access(
-        actor=current_caller(),
+        actor=actor or current_caller(),
         # The client's address as werkzeug's ProxyFix set it (TRUSTED_PROXY_COUNT).
         address=request.remote_addr or "unknown",
         action=action,

@@ -11,7 +11,7 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import g, request
+from flask import request
 
 from backend.api import access_log
 from backend.api import privacy as api_privacy
@@ -42,19 +42,11 @@ _FILTERS = ("subject_id", "actor_id", "action", "resource", "since", "until")
 
 
 def log_access(
-    action: AccessAction,
-    resource: str,
-    subject_ids: Iterable[str],
-    *,
-    resource_id: str | None = None,
-    reason: str | None = None,
+    action: AccessAction, resource: str, subject_ids: Iterable[str], **details: Any
 ) -> None:
-    """Record a staff read of citizens' data from a console page, through the API's helper.
-
-    The API's helper names the caller as `current_caller()`; a console request has no token,
-    so its signed-in user is made the caller first (the same person, loaded the same way)."""
-    g.caller = current_user()
-    access_log.log_access(action, resource, subject_ids, resource_id=resource_id, reason=reason)
+    """Record a staff read of citizens' data from a console page: the API's own helper, with the
+    console's signed-in user as the actor."""
+    access_log.log_access(action, resource, subject_ids, actor=current_user(), **details)
 
 
 # ---- access records (admins) ----------------------------------------------------------------
