@@ -27,16 +27,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
-from backend.clock import SEOUL, utcnow
+from backend.clock import utcnow
 from backend.extensions import db
 from backend.ids import new_id
-from backend.notifications import texts
+from backend.notifications.claimed import (
+    ClaimedPush,
+    clip,
+    count_pushes,
+    finish_claimed,
+    in_transaction,
+    load_claimed,
+    push_message,
+    update_each_claimed,
+)
 from backend.notifications.fanout import fan_out
 from backend.notifications.fcm import (
     MAX_BATCH_SIZE,
-    MAX_TTL_SECONDS,
     FcmSender,
     Outcome,
     PushMessage,
@@ -44,19 +51,13 @@ from backend.notifications.fcm import (
     retry_delay,
 )
 from backend.notifications.models import (
-    Announcement,
-    DeliveryCounter,
     Device,
-    Notification,
     OutboxMessage,
     OutboxStatus,
 )
 from backend.operations.request_log import bind_request_id
 
 log = logging.getLogger(__name__)
-
-#: Outcome recording is retried this many times on a deadlock or a busy database.
-_RECORD_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ class DeliveryWorker:
         )
         if not ids:
             return BatchReport(events=fanned)
-        rows = _load(ids)
+        rows = load_claimed(ids)
         db.session.commit()  # no transaction stays open while we wait for FCM
         outcomes = _Outcomes()
         self._send(rows, outcomes)
@@ -262,7 +263,7 @@ class DeliveryWorker:
         _log_outcomes(claim_id, rows, outcomes)
         return report
 
-    def _send(self, rows: Sequence[_Claimed], outcomes: _Outcomes) -> None:
+    def _send(self, rows: Sequence[ClaimedPush], outcomes: _Outcomes) -> None:
         assert self.sender is not None
         now = utcnow()
         max_age = timedelta(seconds=self.settings.max_age_seconds)
@@ -274,7 +275,7 @@ class DeliveryWorker:
                 outcomes.dead.append((row.id, "expired", "older than the push age limit"))
                 continue
             try:
-                messages.append(_push_message(row, ttl=max_age - age))
+                messages.append(push_message(row, ttl=max_age - age))
             except ValueError as error:
                 with bind_request_id(row.request_id):
                     log.warning("push %s has an invalid payload: %s", row.id, error)
@@ -297,7 +298,7 @@ class DeliveryWorker:
         for result in results:
             self._classify(by_id[result.message_id], result, outcomes)
 
-    def _classify(self, row: _Claimed, result: SendResult, outcomes: _Outcomes) -> None:
+    def _classify(self, row: ClaimedPush, result: SendResult, outcomes: _Outcomes) -> None:
         if result.outcome is Outcome.SENT:
             outcomes.sent.append(row.id)
         elif result.outcome is Outcome.PRUNE_TOKEN and row.device_id is not None:
@@ -333,34 +334,36 @@ class DeliveryWorker:
         def record() -> BatchReport:
             done = BatchReport()
             now = utcnow()
-            done.sent = _finish(claim_id, outcomes.sent, OutboxStatus.SENT, sent_at=now)
-            done.skipped = _finish(
+            done.sent = finish_claimed(claim_id, outcomes.sent, OutboxStatus.SENT, sent_at=now)
+            done.skipped = finish_claimed(
                 claim_id, outcomes.skipped, OutboxStatus.SKIPPED, last_error_code="push_off"
             )
-            done.dead = _update_each(
+            done.dead = update_each_claimed(
                 claim_id,
                 [
-                    {"b_id": oid, "b_code": _clip(code, 40), "b_error": _clip(error)}
+                    {"b_id": oid, "b_code": clip(code, 40), "b_error": clip(error)}
                     for oid, code, error in outcomes.dead
                 ],
                 status=OutboxStatus.DEAD.value,
                 last_error_code=sa.bindparam("b_code"),
                 last_error=sa.bindparam("b_error"),
             )
-            done.retried = _update_each(
+            done.retried = update_each_claimed(
                 claim_id,
                 [
-                    {"b_id": oid, "b_due": due, "b_code": _clip(code, 40), "b_error": _clip(error)}
+                    {"b_id": oid, "b_due": due, "b_code": clip(code, 40), "b_error": clip(error)}
                     for oid, due, code, error in outcomes.retry
                 ],
                 due_at=sa.bindparam("b_due", type_=OutboxMessage.__table__.c.due_at.type),
                 last_error_code=sa.bindparam("b_code"),
                 last_error=sa.bindparam("b_error"),
             )
-            _count(sent=done.sent, retried=done.retried, dead=done.dead, inbox_only=done.skipped)
+            count_pushes(
+                sent=done.sent, retried=done.retried, dead=done.dead, inbox_only=done.skipped
+            )
             return done
 
-        done = _in_transaction(record)
+        done = in_transaction(record)
         expected = len(outcomes.sent) + len(outcomes.skipped)
         expected += len(outcomes.dead) + len(outcomes.retry)
         recorded = done.sent + done.skipped + done.dead + done.retried
@@ -389,15 +392,15 @@ class DeliveryWorker:
                 if deleted:
                     pruned += 1
                 else:
-                    refreshed += _update_each(
+                    refreshed += update_each_claimed(
                         claim_id,
                         [{"b_id": outbox_id}],
                         due_at=utcnow(),
                     )
-            _count(tokens_pruned=pruned)
+            count_pushes(tokens_pruned=pruned)
             return pruned, refreshed
 
-        pruned, refreshed = _in_transaction(delete_devices)
+        pruned, refreshed = in_transaction(delete_devices)
         report.pruned += pruned
         report.retried += refreshed
 
@@ -405,7 +408,7 @@ class DeliveryWorker:
 # ---- log lines ------------------------------------------------------------------------------
 
 
-def _log_outcomes(claim_id: str, rows: Sequence[_Claimed], outcomes: _Outcomes) -> None:
+def _log_outcomes(claim_id: str, rows: Sequence[ClaimedPush], outcomes: _Outcomes) -> None:
     """One line per request whose pushes were in this batch, stamped with that request's id:
     how many of its pushes were sent, retried, dead or pruned (pushes caused by no request,
     such as a scheduled reminder, share one line without an id).
@@ -432,232 +435,9 @@ def _log_outcomes(claim_id: str, rows: Sequence[_Claimed], outcomes: _Outcomes) 
             )
 
 
-def _request_ids(rows: Iterable[_Claimed]) -> list[str]:
+def _request_ids(rows: Iterable[ClaimedPush]) -> list[str]:
     """The distinct request ids of these pushes, sorted (for a line about a whole batch)."""
     return sorted({row.request_id for row in rows if row.request_id is not None})
-
-
-# ---- database helpers ---------------------------------------------------------------------
-
-
-@dataclass
-class _Claimed:
-    """A claimed outbox row with what its push needs."""
-
-    id: str
-    attempts: int
-    created_at: datetime
-    topic: str | None
-    device_id: str | None
-    notification_id: str | None
-    announcement_id: str | None
-    request_id: str | None = None
-    token: str | None = None
-    locale: str | None = None
-    kind: str = ""
-    category: str = ""
-    title_ko: str = ""
-    body_ko: str = ""
-    title_en: str | None = None
-    body_en: str | None = None
-    link: str | None = None
-    data: dict[str, Any] | None = None
-    announcement_title: str = ""
-    announcement_body: str = ""
-
-
-def _load(ids: Sequence[str]) -> list[_Claimed]:
-    """The claimed rows with what a push needs (rows deleted meanwhile are simply absent).
-
-    One primary-key lookup per table rather than one join: the planner would happily hash-join
-    a batch of 500 against the whole (ever-growing) notifications table.
-    """
-    outbox = OutboxMessage.__table__
-    rows = [
-        _Claimed(**row._mapping)
-        for row in db.session.execute(
-            sa.select(
-                outbox.c.id,
-                outbox.c.attempts,
-                outbox.c.created_at,
-                outbox.c.topic,
-                outbox.c.device_id,
-                outbox.c.notification_id,
-                outbox.c.announcement_id,
-                outbox.c.request_id,
-            ).where(outbox.c.id.in_(ids))
-        )
-    ]
-    notification, device = Notification.__table__, Device.__table__
-    announcement = Announcement.__table__
-    notifications = _by_id(
-        sa.select(
-            notification.c.id,
-            notification.c.kind,
-            notification.c.category,
-            notification.c.title_ko,
-            notification.c.body_ko,
-            notification.c.title_en,
-            notification.c.body_en,
-            notification.c.link,
-            notification.c.data,
-        ),
-        notification.c.id,
-        {row.notification_id for row in rows},
-    )
-    devices = _by_id(
-        sa.select(device.c.id, device.c.token, device.c.locale),
-        device.c.id,
-        {row.device_id for row in rows},
-    )
-    announcements = _by_id(
-        sa.select(
-            announcement.c.id,
-            announcement.c.title.label("announcement_title"),
-            announcement.c.body.label("announcement_body"),
-        ),
-        announcement.c.id,
-        {row.announcement_id for row in rows},
-    )
-    for row in rows:
-        for found in (
-            notifications.get(row.notification_id),
-            devices.get(row.device_id),
-            announcements.get(row.announcement_id),
-        ):
-            for name, value in (found or {}).items():
-                if name != "id":
-                    setattr(row, name, value)
-    return rows
-
-
-def _by_id(query: sa.Select, id_column: Any, ids: set[str | None]) -> dict[str, dict[str, Any]]:
-    wanted = sorted(i for i in ids if i is not None)
-    if not wanted:
-        return {}
-    found = db.session.execute(query.where(id_column.in_(wanted)))
-    return {row.id: dict(row._mapping) for row in found}
-
-
-def _push_message(row: _Claimed, *, ttl: timedelta) -> PushMessage:
-    seconds = max(0, min(MAX_TTL_SECONDS, int(ttl.total_seconds())))
-    if row.topic is not None:
-        # One message for every subscriber: the announcement's own (Korean) text.
-        return PushMessage(
-            message_id=row.id,
-            token=None,
-            topic=row.topic,
-            title=row.announcement_title,
-            body=row.announcement_body,
-            data={
-                "announcement_id": row.announcement_id,
-                "kind": texts.ANNOUNCEMENT,
-                "category": "announcements",
-            },
-            link=f"{texts.LINK_SCHEME}announcements/{row.announcement_id}",
-            collapse_key=row.announcement_id,
-            ttl=seconds,
-        )
-    title, body = texts.pick(
-        english=texts.is_english(row.locale),
-        title_ko=row.title_ko,
-        body_ko=row.body_ko,
-        title_en=row.title_en,
-        body_en=row.body_en,
-    )
-    data = {str(key): str(value) for key, value in (row.data or {}).items()}
-    data.update(
-        notification_id=row.notification_id,
-        kind=row.kind,
-        category=str(getattr(row.category, "value", row.category)),
-    )
-    return PushMessage(
-        message_id=row.id,
-        token=row.token,
-        title=title,
-        body=body,
-        data=data,
-        link=row.link,
-        collapse_key=row.notification_id,
-        ttl=seconds,
-    )
-
-
-def _finish(claim_id: str, ids: Sequence[str], status: OutboxStatus, **values: Any) -> int:
-    """Set a final status on rows this claim still holds; returns how many."""
-    if not ids:
-        return 0
-    outbox = OutboxMessage.__table__
-    return (
-        db.session.execute(
-            sa.update(outbox)
-            .where(outbox.c.id.in_(ids), outbox.c.claim_id == claim_id)
-            .values(status=status.value, claimed_until=None, **values)
-        ).rowcount
-        or 0
-    )
-
-
-def _update_each(claim_id: str, params: list[dict[str, Any]], **values: Any) -> int:
-    """Update rows this claim still holds, one parameter set per row; returns how many."""
-    outbox = OutboxMessage.__table__
-    statement = (
-        sa.update(outbox)
-        .where(outbox.c.id == sa.bindparam("b_id"), outbox.c.claim_id == claim_id)
-        .values(claimed_until=None, **values)
-    )
-    updated = 0
-    for one in params:  # executemany's rowcount is not reliable across drivers
-        updated += db.session.execute(statement, one).rowcount or 0
-    return updated
-
-
-def _count(**metrics: int) -> None:
-    """Add to today's (Asia/Seoul) delivery counters, creating them on first use."""
-    day = utcnow().astimezone(SEOUL).date()
-    table = DeliveryCounter.__table__
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    for metric, count in sorted(metrics.items()):  # one order everywhere: no lock cycles
-        if not count:
-            continue
-        statement = insert(table).values(day=day, metric=metric, count=count)
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[table.c.day, table.c.metric],
-                set_={"count": table.c.count + statement.excluded.count},
-            )
-        )
-
-
-def _in_transaction(work: Callable[[], Any]) -> Any:
-    """Run `work` and commit; on a deadlock or a busy database, roll back and run it again."""
-    for attempt in range(1, _RECORD_TRIES + 1):
-        try:
-            result = work()
-            db.session.commit()
-            return result
-        except DBAPIError as error:
-            db.session.rollback()
-            if attempt == _RECORD_TRIES or not _is_transient(error):
-                raise
-            log.info("recording push outcomes hit %s; trying again", type(error.orig).__name__)
-    raise AssertionError("unreachable")
-
-
-def _is_transient(error: DBAPIError) -> bool:
-    code = getattr(error.orig, "pgcode", None)
-    if code in ("40P01", "40001"):  # deadlock detected, serialization failure
-        return True
-    return "database is locked" in str(error.orig)
-
-
-def _clip(text: str | None, length: int = 500) -> str | None:
-    """Fit a text into its column (an error message can be anything)."""
-    return None if text is None else text[:length]
 
 
 def install_stop_signals(stop: threading.Event) -> Callable[[], None]:
