@@ -15,7 +15,7 @@ from backend.api import participation as api
 from backend.api.access_log import user_ids
 from backend.console import bp
 from backend.console.auth import current_user, may_open, mirrors
-from backend.console.forms import submit
+from backend.console.forms import form_page, submit
 from backend.console.jobs import job_answer, new_job_token, request_key
 from backend.console.pages import done, page, page_args
 from backend.console.privacy import log_access
@@ -50,22 +50,13 @@ def activity_new(project_id: str) -> Any:
     """Add an activity to a stage of the project."""
     actor = current_user()
     project = services.get_project(viewer=actor, project_id=project_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        saved, errors = submit(
-            ActivityCreateSchema(),
-            partial(services.create_activity, actor=actor, project=project),
-            lambda activity: done("console.activity", activity_id=activity.id),
-        )
-        if saved:
-            return saved
-    return page(
+    return form_page(
         "activity_form.html",
-        422 if errors else 200,
+        ActivityCreateSchema(),
+        partial(services.create_activity, actor=actor, project=project),
+        lambda activity: done("console.activity", activity_id=activity.id),
         project=project,
         activity=None,
-        form=request.form,
-        errors=errors,
         **CHOICES,
     )
 
@@ -76,22 +67,13 @@ def activity_edit(activity_id: str) -> Any:
     """Change an activity's times, place, capacity or description."""
     actor = current_user()
     activity = services.get_activity(viewer=actor, activity_id=activity_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        saved, errors = submit(
-            ActivityUpdateSchema(),
-            partial(services.update_activity, actor=actor, activity=activity),
-            lambda _: done("console.activity", activity_id=activity.id),
-        )
-        if saved:
-            return saved
-    return page(
+    return form_page(
         "activity_form.html",
-        422 if errors else 200,
+        ActivityUpdateSchema(),
+        partial(services.update_activity, actor=actor, activity=activity),
+        lambda _: done("console.activity", activity_id=activity.id),
         project=activity.project,
         activity=activity,
-        form=request.form if request.method == "POST" else None,
-        errors=errors,
         **CHOICES,
     )
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from backend.api.errors import flatten_field_errors
 from backend.console.i18n import error_text
+from backend.console.pages import page
 from backend.errors import DomainError
 
 T = TypeVar("T")
@@ -83,3 +84,24 @@ def submit(
     except DomainError as error:
         return None, domain_errors(error)
     return then(result), {}
+
+
+def form_page(
+    template: str,
+    schema: ma.Schema,
+    write: Callable[..., T],
+    then: Callable[[T], Response],
+    *,
+    extra: Callable[[], dict[str, Any]] = dict,
+    **context: Any,
+) -> Response:
+    """A page with one form: shown on GET; on POST written through `submit` (then `then`'s
+    page), or shown again, 422, with the schema's or the service's errors. `extra()` gives
+    values the form itself does not carry (called on POST only: it may read the form)."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        saved, errors = submit(schema, write, then, **extra())
+        if saved is not None:
+            return saved
+    # An empty form (GET) is falsy in the templates, which then show the record's own values.
+    return page(template, 422 if errors else 200, form=request.form, errors=errors, **context)

@@ -23,7 +23,7 @@ from backend.committees.schemas import (
 )
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import domain_errors, submit
+from backend.console.forms import domain_errors, form_page, submit
 from backend.console.pages import done, page, page_args
 from backend.console.privacy import log_access
 from backend.errors import DomainError
@@ -48,25 +48,20 @@ def meeting_new() -> Any:
     """Schedule a committee meeting: capacity, reserved seats, priority and general opening."""
     actor = current_user()
     committees = services.list_committees(viewer=actor, limit=100, cursor=None).items
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        committee = services.get_committee(
-            viewer=actor, committee_id=request.form.get("committee_id", "")
-        )
-        saved, errors = submit(
-            MeetingCreateSchema(),
-            partial(services.create_meeting, actor=actor, committee=committee),
-            lambda meeting: done("console.meeting", meeting_id=meeting.id),
-        )
-        if saved:
-            return saved
-    return page(
+
+    # The committee is the form's own choice: read (and scoped, 404 if not the user's) on POST.
+    committee = (
+        services.get_committee(viewer=actor, committee_id=request.form.get("committee_id", ""))
+        if request.method == "POST"
+        else None
+    )
+    return form_page(
         "meeting_form.html",
-        422 if errors else 200,
+        MeetingCreateSchema(),
+        partial(services.create_meeting, actor=actor, committee=committee),
+        lambda meeting: done("console.meeting", meeting_id=meeting.id),
         committees=committees,
         stages=list(Stage),
-        form=request.form,
-        errors=errors,
     )
 
 

@@ -12,7 +12,7 @@ from flask import request
 from backend.api import participation as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import submit
+from backend.console.forms import form_page, submit
 from backend.console.pages import done, page, page_args
 from backend.participation import services
 from backend.participation.models import (
@@ -60,18 +60,13 @@ def projects() -> Any:
 @mirrors(api.create_project)
 def project_new() -> Any:
     """Open a project; its four stages come with it."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        saved, errors = submit(
-            ProjectCreateSchema(),
-            partial(services.create_project, actor=current_user()),
-            lambda project: done("console.project", project_id=project.id),
-        )
-        if saved:
-            return saved
-    status = 422 if errors else 200
-    return page(
-        "project_form.html", status, project=None, form=request.form, errors=errors, **CHOICES
+    return form_page(
+        "project_form.html",
+        ProjectCreateSchema(),
+        partial(services.create_project, actor=current_user()),
+        lambda project: done("console.project", project_id=project.id),
+        project=None,
+        **CHOICES,
     )
 
 
@@ -81,22 +76,12 @@ def project_edit(project_id: str) -> Any:
     """Change a project's title, field, dates, status or visibility."""
     actor = current_user()
     project = services.project_with_stages(viewer=actor, project_id=project_id)
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        saved, errors = submit(
-            ProjectUpdateSchema(),
-            partial(services.update_project, actor=actor, project=project),
-            lambda _: done("console.project", project_id=project.id),
-        )
-        if saved:
-            return saved
-    status = 422 if errors else 200
-    return page(
+    return form_page(
         "project_form.html",
-        status,
+        ProjectUpdateSchema(),
+        partial(services.update_project, actor=actor, project=project),
+        lambda _: done("console.project", project_id=project.id),
         project=project,
-        form=request.form if request.method == "POST" else None,
-        errors=errors,
         **CHOICES,
     )
 

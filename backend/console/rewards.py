@@ -11,7 +11,7 @@ from flask import request
 from backend.api import rewards as api
 from backend.console import bp
 from backend.console.auth import current_user, mirrors
-from backend.console.forms import submit
+from backend.console.forms import form_page, submit
 from backend.console.pages import done, page, page_args
 from backend.participation.models import ActivityKind, Stage
 from backend.rewards import services
@@ -85,35 +85,18 @@ def _rule_form_extra() -> dict[str, Any]:
     return extra
 
 
-def _edit_page(
-    template: str,
-    schema: Any,
-    update: Any,
-    extra: Any = dict,
-    **context: Any,
-) -> Any:
-    """An edit form of the rewards page: shown on GET; on POST saved through the service (back
-    to the rewards page) or shown again with the schema's or the service's errors."""
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        saved, errors = submit(schema, update, lambda _: done("console.rewards"), **extra())
-        if saved:
-            return saved
-    form = request.form if request.method == "POST" else None
-    return page(template, 422 if errors else 200, form=form, errors=errors, **context)
-
-
 @bp.route("/rewards/rules/<rule_id>/edit", methods=["GET", "POST"])
 @mirrors(api.update_reward_rule)
 def reward_rule_edit(rule_id: str) -> Any:
     """Change a rule's name, amounts or cap, or switch it off (grants already made stay)."""
     actor = current_user()
     rule = services.get_rule(viewer=actor, rule_id=rule_id)
-    return _edit_page(
+    return form_page(
         "reward_rule_form.html",
         RewardRuleUpdateSchema(),
         partial(services.update_rule, actor=actor, rule=rule),
-        _rule_form_extra,
+        lambda _: done("console.rewards"),
+        extra=_rule_form_extra,
         rule=rule,
         periods=list(CapPeriod),
     )
@@ -125,9 +108,10 @@ def budget_edit(budget_id: str) -> Any:
     """Rename a budget or change its total (never below what was already granted)."""
     actor = current_user()
     budget = services.get_budget(viewer=actor, budget_id=budget_id)
-    return _edit_page(
+    return form_page(
         "budget_form.html",
         BudgetUpdateSchema(),
         partial(services.update_budget, actor=actor, budget=budget),
+        lambda _: done("console.rewards"),
         budget=budget,
     )
