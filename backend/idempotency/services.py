@@ -138,9 +138,9 @@ def purge_expired() -> int:
 
 def forget_anonymous_answers_about(user_id: str) -> int:
     """Delete the stored answers of anonymous requests that describe this account (its sign-up,
-    kept for replays for up to `RETENTION`): they hold its name and contacts. Only the last
-    `RETENTION` of anonymous answers can exist, so reading them is bounded; they are matched on
-    the answer's own `id`. Returns how many were deleted."""
+    kept for replays): they hold its name and contacts. Anonymous answers live `RETENTION`
+    until `flask purge-idempotency` removes them, so there are few to read; they are matched on
+    the answer's own `id` (expired ones not yet purged included). Returns how many went."""
     rows = db.session.execute(
         sa.select(_RECORDS.c.id, _RECORDS.c.body).where(
             _RECORDS.c.scope == ANONYMOUS_SCOPE,
