@@ -99,6 +99,9 @@ def test_an_official_runs_an_activity_from_project_to_report(tablet_page, live_s
     assert page.locator(".code-qr img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert_accessible(page)
     save_screenshot(page, "console-check-in-code")
+    # The screen reloads itself when its code expires; cancel that pending reload, or it can
+    # abort the next navigation (seen once: net::ERR_ABORTED on the goto below).
+    page.evaluate("() => { let id = setTimeout(() => {}, 0); while (id > 0) clearTimeout(id--); }")
 
     citizen = Api(live_server, "citizen2@gangnam.example")
     status, body = call(citizen, "POST", f"/activities/{activity_id}/participations", {})
