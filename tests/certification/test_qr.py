@@ -203,9 +203,11 @@ def test_numeric_mode_beats_plain_byte_mode() -> None:
 
 def test_fixed_mask_scores_close_to_the_best_mask_on_real_tokens() -> None:
     # The module docstring claims any mask is fine for our data; check that the fixed one is
-    # within 5% of the best mean penalty score over a sample of tokens.
+    # within 5% of the best mean penalty score over a sample of tokens. Signatures are random:
+    # with 8 tokens the sample's mean missed 5% about once in 300 runs (seen in CI, 1.06);
+    # with 32 the worst of 100 runs was 1.01.
     penalties: dict[int, list[int]] = {mask: [] for mask in range(8)}
-    for index in range(8):
+    for index in range(32):
         code = qr._fitted_code(make_token(revocation_index=index), "M")
         for mask in range(8):
             code.makeImpl(False, mask)
